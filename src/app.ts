@@ -1,0 +1,65 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { HTTPException } from "hono/http-exception";
+import { limitBody } from "./http/body";
+import { ApiError, errorBody } from "./http/errors";
+import { toIssues } from "./http/issues";
+import type { AppEnv } from "./http/types";
+import { newId } from "./lib/ids";
+import { errorMessage, log } from "./lib/log";
+import { clientRoutes } from "./routes/clients";
+import { editRoutes } from "./routes/edits";
+import { healthRoutes } from "./routes/health";
+
+export const VERSION = "0.1.0";
+
+export function createApp() {
+  const app = new OpenAPIHono<AppEnv>({
+    defaultHook: (result, c) => {
+      if (!result.success) {
+        return c.json(
+          errorBody("invalid_request", "The request is invalid.", toIssues(result.error.issues)),
+          400,
+        );
+      }
+    },
+  });
+
+  app.use("*", async (c, next) => {
+    c.set("requestId", c.req.header("cf-ray") ?? newId("req", 16));
+    await next();
+    c.header("x-request-id", c.get("requestId"));
+  });
+  app.use("/v1/*", limitBody);
+
+  app.onError((err, c) => {
+    if (err instanceof ApiError) {
+      for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
+      return c.json(err.body(), err.status);
+    }
+    if (err instanceof HTTPException && err.status < 500) {
+      // Hono's own 4xx, e.g. the validator's "Malformed JSON in request body".
+      const type = /json/i.test(err.message) ? "invalid_json" : "bad_request";
+      return c.json(errorBody(type, err.message || "Bad request."), err.status);
+    }
+    log("error", "unhandled error", { request_id: c.get("requestId"), error: errorMessage(err) });
+    return c.json(errorBody("internal_error", "Something went wrong on our side."), 500);
+  });
+  app.notFound((c) => c.json(errorBody("not_found", `No route for ${c.req.method} ${c.req.path}.`), 404));
+
+  app.route("/", healthRoutes);
+  app.route("/", clientRoutes);
+  app.route("/", editRoutes);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "oxen-edit-relay",
+      version: VERSION,
+      description: "Image edits on Oxen's models, with signed webhooks when they finish.",
+    },
+  });
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,69 @@
+import { sha256Hex } from "../lib/crypto";
+import { newId, randomBase64 } from "../lib/ids";
+import { iso } from "../lib/time";
+
+/** How long a replaced webhook secret keeps signing, so receivers roll over without a gap. */
+export const SECRET_OVERLAP_MS = 24 * 60 * 60 * 1000;
+
+export interface SigningSecret {
+  secret: string;
+  /** null for the current secret; the end of the overlap for a replaced one. */
+  expires_at: number | null;
+}
+
+export interface ClientRecord {
+  id: string;
+  name: string;
+  key_hash: string;
+  secrets: SigningSecret[];
+  created_at: string;
+}
+
+const clientKey = (id: string) => `client:${id}`;
+const apiKeyKey = (hash: string) => `apikey:${hash}`;
+
+export const newWebhookSecret = () => `whsec_${randomBase64(32)}`;
+
+export async function createClient(kv: KVNamespace, name: string, now = Date.now()) {
+  const apiKey = `sk_${newId("live", 32).slice(5)}`;
+  const record: ClientRecord = {
+    id: newId("cli"),
+    name,
+    key_hash: await sha256Hex(apiKey),
+    secrets: [{ secret: newWebhookSecret(), expires_at: null }],
+    created_at: iso(now),
+  };
+  await kv.put(clientKey(record.id), JSON.stringify(record));
+  await kv.put(apiKeyKey(record.key_hash), record.id);
+  return { record, apiKey };
+}
+
+export async function getClient(kv: KVNamespace, id: string): Promise<ClientRecord | null> {
+  return kv.get<ClientRecord>(clientKey(id), "json");
+}
+
+/** Looks a client up by its api key; only the key's hash is ever stored. */
+export async function findClientByApiKey(kv: KVNamespace, apiKey: string): Promise<ClientRecord | null> {
+  const id = await kv.get(apiKeyKey(await sha256Hex(apiKey)));
+  return id ? getClient(kv, id) : null;
+}
+
+/** The secrets that sign at `now`: the current one first, then any still inside their overlap. */
+export function liveSecrets(record: Pick<ClientRecord, "secrets">, now = Date.now()): string[] {
+  return record.secrets.filter((s) => s.expires_at === null || s.expires_at > now).map((s) => s.secret);
+}
+
+export const currentSecret = (record: ClientRecord): string =>
+  record.secrets.find((s) => s.expires_at === null)?.secret ?? "";
+
+/** A new current secret; the old one signs alongside it until the overlap ends. */
+export function rotated(record: ClientRecord, now = Date.now()): ClientRecord {
+  const kept = record.secrets
+    .filter((s) => s.expires_at === null || s.expires_at > now)
+    .map((s) => (s.expires_at === null ? { ...s, expires_at: now + SECRET_OVERLAP_MS } : s));
+  return { ...record, secrets: [{ secret: newWebhookSecret(), expires_at: null }, ...kept] };
+}
+
+export async function saveClient(kv: KVNamespace, record: ClientRecord): Promise<void> {
+  await kv.put(clientKey(record.id), JSON.stringify(record));
+}

@@ -1,0 +1,5 @@
+// Secrets are not in wrangler.toml, so `wrangler types` cannot see them.
+interface __BaseEnv_Env {
+  OXEN_API_KEY?: string;
+  ADMIN_TOKEN?: string;
+}

@@ -1,0 +1,11 @@
+import type { ErrorIssue } from "./errors";
+
+interface ZodLikeIssue {
+  path: PropertyKey[];
+  message: string;
+}
+
+/** Flattens zod issues into the contract's `issues` list, one entry per violation. */
+export function toIssues(issues: readonly ZodLikeIssue[]): ErrorIssue[] {
+  return issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message }));
+}

@@ -1,0 +1,6 @@
+import type { ClientRecord } from "../clients/store";
+
+export interface AppEnv {
+  Bindings: Env;
+  Variables: { client: ClientRecord; requestId: string };
+}

@@ -1,0 +1,10 @@
+import { createApp } from "./app";
+
+export { EditObject } from "./edits/object";
+export { Hub } from "./hub/hub";
+
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+} satisfies ExportedHandler<Env>;
