@@ -1,28 +1,43 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { freePort } from "./test/support/ports.ts";
+
+// Picked here because workerd's bindings are fixed when the config loads; global-setup listens on them.
+process.env.TEST_SIM_PORT ??= String(await freePort());
+process.env.TEST_RECEIVER_PORT ??= String(await freePort());
+
+const workerd = (extraBindings: Record<string, string> = {}) =>
+  cloudflareTest({
+    wrangler: { configPath: "./wrangler.toml" },
+    miniflare: {
+      bindings: {
+        ADMIN_TOKEN: "test-admin-token",
+        OXEN_API_KEY: "sim_test_key",
+        OXEN_BASE_URL: `http://127.0.0.1:${process.env.TEST_SIM_PORT}/api`,
+        ALLOW_PRIVATE_WEBHOOKS: "true",
+        WEBHOOK_RETRY_SCHEDULE: "1,1,1",
+        WEBHOOK_TIMEOUT_MS: "2000",
+        ...extraBindings,
+      },
+    },
+  });
 
 export default defineConfig({
   test: {
     projects: [
       {
-        plugins: [
-          cloudflareTest({
-            wrangler: { configPath: "./wrangler.toml" },
-            miniflare: {
-              bindings: {
-                ADMIN_TOKEN: "test-admin-token",
-                OXEN_API_KEY: "sim_test_key",
-                ALLOW_PRIVATE_WEBHOOKS: "true",
-                WEBHOOK_RETRY_SCHEDULE: "1,1,1",
-                WEBHOOK_TIMEOUT_MS: "2000",
-              },
-            },
-          }),
-        ],
+        plugins: [workerd()],
+        test: { name: "unit", include: ["src/**/*.test.ts"], exclude: ["src/simulator/**"] },
+      },
+      {
+        plugins: [workerd({ TEST_RECEIVER_URL: `http://127.0.0.1:${process.env.TEST_RECEIVER_PORT}` })],
         test: {
-          name: "worker",
-          include: ["src/**/*.test.ts", "test/worker/**/*.test.ts"],
-          exclude: ["src/simulator/**"],
+          name: "integration",
+          include: ["test/worker/**/*.test.ts"],
+          globalSetup: ["./test/support/global-setup.ts"],
+          // One shared simulator: files that steer it must not overlap.
+          fileParallelism: false,
+          testTimeout: 30_000,
         },
       },
       {
