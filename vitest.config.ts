@@ -1,6 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { freePort } from "./test/support/ports.ts";
+import { freePort } from "./src/local/wrangler-dev.ts";
 
 // Picked here because workerd's bindings are fixed when the config loads; global-setup listens on them.
 process.env.TEST_SIM_PORT ??= String(await freePort());

@@ -27,8 +27,24 @@ describe("POST /v1/clients", () => {
     const res = await call("POST", "/v1/clients", { token: ADMIN, body: { name: "" } });
     expect(res.status).toBe(400);
     expect(res.body.error.issues[0].path).toBe("name");
-    expect((await call("POST", "/v1/clients", { token: ADMIN, raw: "{", headers: { "content-type": "application/json" } })).status).toBe(400);
-    expect((await call("POST", "/v1/clients", { token: ADMIN, raw: "name=x", headers: { "content-type": "text/plain" } })).status).toBe(415);
+    expect(
+      (
+        await call("POST", "/v1/clients", {
+          token: ADMIN,
+          raw: "{",
+          headers: { "content-type": "application/json" },
+        })
+      ).status,
+    ).toBe(400);
+    expect(
+      (
+        await call("POST", "/v1/clients", {
+          token: ADMIN,
+          raw: "name=x",
+          headers: { "content-type": "text/plain" },
+        })
+      ).status,
+    ).toBe(415);
   });
 
   it("rotates the webhook secret (admin only) and 404s an unknown client", async () => {
@@ -39,6 +55,8 @@ describe("POST /v1/clients", () => {
     expect(res.body.webhook_secret).not.toBe(client.webhook_secret);
     expect(Date.parse(res.body.previous_secret_expires_at) - Date.now()).toBeGreaterThan(23 * 3600_000);
     expect((await call("POST", "/v1/clients/cli_nope/rotate-secret", { token: ADMIN })).status).toBe(404);
-    expect((await call("POST", `/v1/clients/${client.id}/rotate-secret`, { token: client.api_key })).status).toBe(403);
+    expect(
+      (await call("POST", `/v1/clients/${client.id}/rotate-secret`, { token: client.api_key })).status,
+    ).toBe(403);
   });
 });

@@ -25,18 +25,35 @@ describe("POST /v1/edits", () => {
     expect(res.status).toBe(400);
     expect(res.body.error.type).toBe("invalid_request");
     const paths = res.body.error.issues.map((i: { path: string }) => i.path);
-    expect(paths).toEqual(expect.arrayContaining(["model", "prompt", "input_image", "aspect_ratio", "num_generations"]));
-    const malformed = await call("POST", "/v1/edits", { token: api_key, raw: '{"prompt":', headers: { "content-type": "application/json" } });
+    expect(paths).toEqual(
+      expect.arrayContaining(["model", "prompt", "input_image", "aspect_ratio", "num_generations"]),
+    );
+    const malformed = await call("POST", "/v1/edits", {
+      token: api_key,
+      raw: '{"prompt":',
+      headers: { "content-type": "application/json" },
+    });
     expect(malformed.status).toBe(400);
     expect(malformed.body.error.type).toBe("invalid_json");
-    expect((await call("POST", "/v1/edits", { token: api_key, raw: "x", headers: { "content-type": "text/plain" } })).status).toBe(415);
+    expect(
+      (
+        await call("POST", "/v1/edits", {
+          token: api_key,
+          raw: "x",
+          headers: { "content-type": "text/plain" },
+        })
+      ).status,
+    ).toBe(415);
     expect((await call("POST", "/v1/edits", { body: body() })).status).toBe(401);
     expect((await call("POST", "/v1/edits", { token: "sk_wrong", body: body() })).status).toBe(401);
   });
 
   it("rejects a webhook URL with credentials", async () => {
     const { api_key } = await newClient();
-    const res = await call("POST", "/v1/edits", { token: api_key, body: body({ webhook: "http://u:p@127.0.0.1/h" }) });
+    const res = await call("POST", "/v1/edits", {
+      token: api_key,
+      body: body({ webhook: "http://u:p@127.0.0.1/h" }),
+    });
     expect(res.status).toBe(400);
     expect(res.body.error.issues[0].path).toBe("webhook");
   });
@@ -83,7 +100,10 @@ describe("POST /v1/edits", () => {
     const path = uniquePath("fail");
     await sim("/config", { autoComplete: false });
     try {
-      const res = await call("POST", "/v1/edits", { token: client.api_key, body: body({ webhook: hookUrl(path) }) });
+      const res = await call("POST", "/v1/edits", {
+        token: client.api_key,
+        body: body({ webhook: hookUrl(path) }),
+      });
       expect(res.status).toBe(202);
       const gen = res.body.outputs[0].generation_id;
       await sim(`/generations/${gen}/finish`, { status: "failed", error: "Image could not be downloaded" });
@@ -108,7 +128,11 @@ describe("POST /v1/edits", () => {
     expect(res.status).toBe(202);
     expect(res.body.outputs).toHaveLength(3);
     const final = await waitTerminal(client.api_key, res.body.id);
-    expect(final.outputs.map((o: { status: string }) => o.status)).toEqual(["succeeded", "succeeded", "succeeded"]);
+    expect(final.outputs.map((o: { status: string }) => o.status)).toEqual([
+      "succeeded",
+      "succeeded",
+      "succeeded",
+    ]);
     const hooks = await until(async () => ((await received(path)).length ? received(path) : null));
     await new Promise((r) => setTimeout(r, 300));
     expect(await received(path)).toHaveLength(1);
@@ -137,7 +161,9 @@ describe("GET /v1/edits", () => {
     const other = await call("GET", `/v1/edits/${res.body.id}`, { token: b.api_key });
     expect(other.status).toBe(404);
     expect(other.body.error.type).toBe("not_found");
-    expect((await call("GET", "/v1/edits/edit_0000000000000000000000", { token: a.api_key })).status).toBe(404);
+    expect((await call("GET", "/v1/edits/edit_0000000000000000000000", { token: a.api_key })).status).toBe(
+      404,
+    );
     expect((await call("GET", "/v1/edits/whatever", { token: a.api_key })).status).toBe(404);
     const listB = await call("GET", "/v1/edits", { token: b.api_key });
     expect(listB.body.data).toEqual([]);
@@ -147,7 +173,10 @@ describe("GET /v1/edits", () => {
     const client = await newClient();
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const res = await call("POST", "/v1/edits", { token: client.api_key, body: body({ metadata: { i: String(i) } }) });
+      const res = await call("POST", "/v1/edits", {
+        token: client.api_key,
+        body: body({ metadata: { i: String(i) } }),
+      });
       ids.push(res.body.id);
       await new Promise((r) => setTimeout(r, 5));
     }

@@ -1,5 +1,5 @@
 import { env, exports } from "cloudflare:workers";
-import type { Received } from "../support/receiver";
+import type { Received } from "../../src/local/receiver-types";
 
 export const ADMIN = "test-admin-token";
 export const simBase = () => env.OXEN_BASE_URL.replace(/\/api$/, "");
@@ -55,7 +55,10 @@ export const received = (hookPath: string): Promise<Received[]> =>
   receiver(`/received?path=${encodeURIComponent(hookPath)}`);
 
 /** Polls `fn` until it returns a truthy value. */
-export async function until<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 15_000): Promise<T> {
+export async function until<T>(
+  fn: () => Promise<T | undefined | null | false>,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

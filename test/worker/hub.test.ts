@@ -11,7 +11,11 @@ async function enqueueDirect(): Promise<string> {
   const res = await fetch(`${env.OXEN_BASE_URL}/ai/queue`, {
     method: "POST",
     headers: { authorization: "Bearer sim_test_key", "content-type": "application/json" },
-    body: JSON.stringify({ model: "qwen-image-edit-2511", prompt: "p", input_image: ["https://example.com/a.png"] }),
+    body: JSON.stringify({
+      model: "qwen-image-edit-2511",
+      prompt: "p",
+      input_image: ["https://example.com/a.png"],
+    }),
   });
   const json = (await res.json()) as { generations: { generation_id: string }[] };
   return json.generations[0]!.generation_id;
@@ -37,9 +41,14 @@ describe("hub", () => {
     const path = uniquePath("evicted");
     await sim("/config", { autoComplete: false });
     try {
-      const res = await call("POST", "/v1/edits", { token: client.api_key, body: {
-        prompt: "p", input_image: ["https://example.com/a.png"], webhook: hookUrl(path),
-      } });
+      const res = await call("POST", "/v1/edits", {
+        token: client.api_key,
+        body: {
+          prompt: "p",
+          input_image: ["https://example.com/a.png"],
+          webhook: hookUrl(path),
+        },
+      });
       expect(res.status).toBe(202);
       expect((await (await hub()).status()).outstanding).toBeGreaterThanOrEqual(1);
 

@@ -1,24 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { Webhook } from "standardwebhooks";
+import type { Received, Reply } from "./receiver-types.ts";
 
-/** One webhook as the receiver saw it. */
-export interface Received {
-  path: string;
-  headers: Record<string, string>;
-  body: string;
-  at: number;
-  /** Whether the signature verified against any secret registered for the path (null: none registered). */
-  verified: boolean | null;
-  answered: number;
-}
-
-/** How to answer the next request to a path: a status (0 resets the connection), headers, a delay. */
-export interface Reply {
-  status: number;
-  headers?: Record<string, string>;
-  delayMs?: number;
-}
+export type { Received, Reply };
 
 /**
  * A webhook receiver for tests: records every request, checks signatures with the
@@ -76,7 +61,8 @@ export class Receiver {
     const deadline = Date.now() + timeoutMs;
     while (!predicate(this.received)) {
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`receiver: condition not met in ${timeoutMs} ms (${this.received.length} received)`);
+      if (left <= 0)
+        throw new Error(`receiver: condition not met in ${timeoutMs} ms (${this.received.length} received)`);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, Math.min(left, 250));
         this.#waiters.push(() => {

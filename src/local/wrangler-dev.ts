@@ -1,0 +1,109 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export interface WranglerDev {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      srv.close(() => resolve(typeof addr === "object" && addr ? addr.port : 0));
+    });
+  });
+}
+
+const live = new Set<ChildProcess>();
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+process.once("exit", () => {
+  for (const c of live) killGroup(c, "SIGKILL");
+});
+
+/**
+ * Runs the worker under `wrangler dev` in its own process group, so that stopping it (on failure
+ * too) takes workerd down with it: a stray workerd breaks the next run.
+ */
+export async function startWranglerDev(opts: {
+  vars: Record<string, string>;
+  port?: number;
+  persistTo?: string;
+  stdio?: "inherit" | "pipe" | "ignore";
+  readyTimeoutMs?: number;
+  extraArgs?: string[];
+}): Promise<WranglerDev> {
+  const port = opts.port ?? (await freePort());
+  const tmpState = opts.persistTo ? null : mkdtempSync(join(tmpdir(), "relay-state-"));
+  const args = [
+    "dev",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--inspector-port",
+    String(await freePort()),
+    "--show-interactive-dev-session=false",
+    "--persist-to",
+    opts.persistTo ?? (tmpState as string),
+    ...Object.entries(opts.vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
+    ...(opts.extraArgs ?? []),
+  ];
+  const child = spawn(join(process.cwd(), "node_modules", ".bin", "wrangler"), args, {
+    detached: true,
+    stdio: opts.stdio === "inherit" ? "inherit" : ["ignore", opts.stdio ?? "pipe", opts.stdio ?? "pipe"],
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
+  });
+  live.add(child);
+  let output = "";
+  child.stdout?.on("data", (d) => {
+    output = (output + d).slice(-20_000);
+  });
+  child.stderr?.on("data", (d) => {
+    output = (output + d).slice(-20_000);
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (child.exitCode === null) {
+      const exited = new Promise((r) => child.once("exit", r));
+      killGroup(child, "SIGTERM");
+      const timer = setTimeout(() => killGroup(child, "SIGKILL"), 5_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    live.delete(child);
+    if (tmpState) rmSync(tmpState, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
+  for (;;) {
+    if (child.exitCode !== null) {
+      await stop();
+      throw new Error(`wrangler dev exited early (${child.exitCode}):\n${output}`);
+    }
+    try {
+      const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2_000) });
+      if (res.ok) break;
+    } catch {
+      // Not up yet.
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`wrangler dev not ready in time:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { url, child, stop };
+}

@@ -1,0 +1,112 @@
+import { Webhook } from "standardwebhooks";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Receiver } from "../../src/local/receiver.ts";
+import { startWranglerDev, type WranglerDev } from "../../src/local/wrangler-dev.ts";
+import { type RunningSimulator, startSimulator } from "../../src/simulator/server.ts";
+
+// Black box: the worker under `wrangler dev`, the simulator as Oxen, a receiver that verifies
+// signatures with the standardwebhooks package. Nothing here reaches inside the worker.
+let sim: RunningSimulator;
+let receiver: Receiver;
+let relay: WranglerDev;
+const ADMIN = "e2e-admin-token";
+
+beforeAll(async () => {
+  sim = await startSimulator({
+    apiKeys: ["sim_e2e_key"],
+    queuedMs: 20,
+    processingMs: 200,
+    autoComplete: false,
+  });
+  receiver = await new Receiver().listen();
+  relay = await startWranglerDev({
+    vars: {
+      OXEN_BASE_URL: sim.baseUrl,
+      OXEN_API_KEY: "sim_e2e_key",
+      ADMIN_TOKEN: ADMIN,
+      ALLOW_PRIVATE_WEBHOOKS: "true",
+      WEBHOOK_RETRY_SCHEDULE: "1,1",
+    },
+  });
+}, 90_000);
+
+afterAll(async () => {
+  await relay?.stop();
+  await Promise.all([sim?.close(), receiver?.close()]);
+});
+
+async function api(method: string, path: string, token: string, body?: unknown) {
+  const res = await fetch(`${relay.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+async function finish(generationId: string, status: "succeeded" | "failed", error?: string) {
+  const res = await fetch(`${sim.url}/_control/generations/${generationId}/finish`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ status, error }),
+  });
+  expect(res.ok).toBe(true);
+}
+
+describe("an edit in, a signed webhook out", () => {
+  it("delivers succeeded, failed and multi-generation edits, signed, and serves them after", async () => {
+    const created = await api("POST", "/v1/clients", ADMIN, { name: "e2e" });
+    expect(created.status).toBe(201);
+    const { api_key, webhook_secret } = created.body;
+    for (const p of ["/ok", "/fail", "/three"]) receiver.secrets(p, [webhook_secret]);
+
+    const edit = (path: string, extra: object = {}) =>
+      api("POST", "/v1/edits", api_key, {
+        prompt: "Add a funny hat",
+        input_image: ["https://example.com/bloxy.png"],
+        webhook: `${receiver.url}${path}`,
+        ...extra,
+      });
+    const ok = await edit("/ok", { metadata: { order: "1" } });
+    const bad = await edit("/fail");
+    const three = await edit("/three", { num_generations: 3, aspect_ratio: "1:1" });
+    for (const r of [ok, bad, three]) expect(r.status).toBe(202);
+    expect(three.body.outputs).toHaveLength(3);
+
+    await finish(ok.body.outputs[0].generation_id, "succeeded");
+    await finish(bad.body.outputs[0].generation_id, "failed", "Invalid input image");
+    for (const o of three.body.outputs) await finish(o.generation_id, "succeeded");
+
+    await receiver.waitFor((all) => ["/ok", "/fail", "/three"].every((p) => all.some((r) => r.path === p)));
+    const expectations = [
+      ["/ok", ok, "edit.succeeded", "succeeded"],
+      ["/fail", bad, "edit.failed", "failed"],
+      ["/three", three, "edit.succeeded", "succeeded"],
+    ] as const;
+    for (const [path, res, type, status] of expectations) {
+      const [hook] = receiver.on(path);
+      expect(hook?.verified).toBe(true);
+      const payload = new Webhook(webhook_secret).verify(hook!.body, hook!.headers) as any;
+      expect(payload.type).toBe(type);
+      expect(Date.parse(payload.timestamp)).not.toBeNaN();
+      expect(payload.data).toMatchObject({ id: res.body.id, object: "edit", status });
+      const got = await api("GET", `/v1/edits/${res.body.id}`, api_key);
+      expect(got.status).toBe(200);
+      expect(got.body).toEqual(payload.data);
+    }
+    const okData = JSON.parse(receiver.on("/ok")[0]!.body).data;
+    expect(okData.metadata).toEqual({ order: "1" });
+    expect(okData.outputs[0].url).toMatch(/^http:\/\/127\.0\.0\.1/);
+    const image = await fetch(okData.outputs[0].url);
+    expect(image.headers.get("content-type")).toMatch(/^image\//);
+    expect(JSON.parse(receiver.on("/fail")[0]!.body).data.error).toEqual({ message: "Invalid input image" });
+    expect(JSON.parse(receiver.on("/three")[0]!.body).data.outputs.map((o: any) => o.status)).toEqual([
+      "succeeded",
+      "succeeded",
+      "succeeded",
+    ]);
+
+    const health = await fetch(`${relay.url}/healthz`).then((r) => r.json() as Promise<any>);
+    expect(health).toMatchObject({ ok: true, hub: { connected: true, outstanding: 0 } });
+  });
+});
