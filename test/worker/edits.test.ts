@@ -1,6 +1,6 @@
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import { call, hookUrl, newClient, received, sim, uniquePath, until } from "./helpers";
+import { call, hookUrl, newClient, received, receiver, sim, uniquePath, until } from "./helpers";
 
 const body = (extra: Record<string, unknown> = {}) => ({
   prompt: "Add a funny hat",
@@ -137,6 +137,25 @@ describe("POST /v1/edits", () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(await received(path)).toHaveLength(1);
     expect(JSON.parse(hooks[0]!.body).data.outputs).toHaveLength(3);
+  });
+
+  it("retries a failed delivery with the same webhook-id", async () => {
+    const client = await newClient();
+    const path = uniquePath("retry");
+    await receiver("/script", { path, replies: [{ status: 500 }, { status: 0 }, { status: 204 }] });
+    await call("POST", "/v1/edits", { token: client.api_key, body: body({ webhook: hookUrl(path) }) });
+    const hooks = await until(async () => {
+      const r = await received(path);
+      return r.length >= 3 ? r : null;
+    });
+    expect(hooks.map((h) => h.answered)).toEqual([500, 0, 204]);
+    expect(new Set(hooks.map((h) => h.headers["webhook-id"])).size).toBe(1);
+    // The schedule under test is "1,1,1" seconds with ±20% jitter.
+    expect(hooks[1]!.at - hooks[0]!.at).toBeGreaterThanOrEqual(750);
+    for (const h of hooks)
+      expect(() => new Webhook(client.webhook_secret).verify(h.body, h.headers)).not.toThrow();
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(await received(path)).toHaveLength(3);
   });
 
   it("does not send events a webhook did not subscribe to", async () => {
