@@ -1,15 +1,15 @@
 import { DurableObject } from "cloudflare:workers";
 import { getClient, liveSecrets } from "../clients/store";
 import { type RelayConfig, readConfig } from "../config";
-import { type ErrorShape, toShape } from "../http/errors";
+import { ApiError, type ErrorShape, toShape } from "../http/errors";
 import { hubStub } from "../hub/name";
 import { newId } from "../lib/ids";
 import { errorMessage, log } from "../lib/log";
-import { iso } from "../lib/time";
+import { iso, mapLimit } from "../lib/time";
 import { OxenClient } from "../oxen/client";
-import { Outbox, type OutboxRow } from "../webhooks/outbox";
-import { nextStep } from "../webhooks/retry";
-import { sendWebhook } from "../webhooks/send";
+import { updateFromRest } from "../oxen/events";
+import { Dispatcher } from "../webhooks/dispatcher";
+import { type Delivery, toDelivery } from "./deliveries";
 import { type Snapshot, writeSnapshot } from "./kv";
 import type { Edit, EditInput, WebhookSpec } from "./schema";
 import {
@@ -27,12 +27,12 @@ import { EditStore } from "./store";
 const KV_WRITE_INTERVAL_MS = 1_000;
 /** While unfinished, the edit re-registers with the hub this often, in case the hub lost it. */
 export const REGISTRATION_CHECK_MS = 5 * 60_000;
-/** An attempt's lease beyond its timeout: if the object dies mid-request, the retry waits this. */
-const LEASE_MARGIN_MS = 30_000;
 
 export interface CreateEditRequest {
   id: string;
   client_id: string;
+  /** Hash of the normalised request, to tell a replay from a conflicting reuse of an Idempotency-Key. */
+  fingerprint: string;
   model: string;
   input: EditInput;
   webhooks: WebhookSpec[];
@@ -40,7 +40,15 @@ export interface CreateEditRequest {
   created_at: string;
 }
 
-export type CreateEditResult = { ok: true; snapshot: Snapshot } | { ok: false; error: ErrorShape };
+export type EditResult = { ok: true; snapshot: Snapshot } | { ok: false; error: ErrorShape };
+
+export interface Redelivery {
+  event_id: string;
+  type: string;
+  urls: string[];
+}
+
+const fail = (e: ApiError): EditResult => ({ ok: false, error: toShape(e) });
 
 /**
  * One edit: its authoritative state, its webhook outbox and its one alarm, which multiplexes
@@ -48,29 +56,65 @@ export type CreateEditResult = { ok: true; snapshot: Snapshot } | { ok: false; e
  */
 export class EditObject extends DurableObject<Env> {
   readonly #store: EditStore;
-  #outbox: Outbox | null = null;
   readonly #config: RelayConfig;
-  readonly #inflight = new Set<string>();
-  #creating: Promise<CreateEditResult> | null = null;
+  readonly #oxen: OxenClient;
+  #dispatcher: Dispatcher | null = null;
+  #creating: Promise<EditResult> | null = null;
+  readonly #terminalWaiters = new Set<() => void>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.#config = readConfig(env);
+    this.#oxen = new OxenClient({ baseUrl: this.#config.oxenBaseUrl, apiKey: this.#config.oxenApiKey });
     // Tables are made only by create(): a read of an unknown id must not leave storage behind.
     this.#store = new EditStore(ctx.storage.sql);
-    this.#config = readConfig(env);
+    if (this.#store.exists()) {
+      ctx.blockConcurrencyWhile(async () => {
+        if (this.#dispatch.outbox.resumeInterrupted(Date.now()) > 0) await this.#schedule();
+      });
+    }
   }
 
-  /** Enqueues on Oxen once; a repeated or concurrent call returns the same edit. */
-  async create(req: CreateEditRequest): Promise<CreateEditResult> {
+  /**
+   * Enqueues on Oxen once. A repeated or concurrent call with the same fingerprint returns the
+   * same edit (that is how an Idempotency-Key race makes one Oxen job); another fingerprint is a 409.
+   */
+  async create(req: CreateEditRequest): Promise<EditResult> {
+    if (this.#creating) await this.#creating;
     const existing = this.#store.load();
-    if (existing) return { ok: true, snapshot: existing };
-    this.#creating ??= this.#create(req).finally(() => {
+    if (existing) {
+      if (this.#store.fingerprint() === req.fingerprint) return { ok: true, snapshot: existing };
+      return fail(
+        new ApiError(
+          409,
+          "idempotency_conflict",
+          "This Idempotency-Key was already used with a different request.",
+        ),
+      );
+    }
+    this.#creating = this.#create(req).finally(() => {
       this.#creating = null;
     });
     return this.#creating;
   }
 
   async get(): Promise<Snapshot | null> {
+    return this.#store.load();
+  }
+
+  /** The edit once it is terminal, or as it stands after `timeoutMs`; waits on a signal, not a poll. */
+  async waitTerminal(timeoutMs: number): Promise<Snapshot | null> {
+    const snap = this.#store.load();
+    if (!snap || isTerminal(snap.edit.status) || timeoutMs <= 0) return snap;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#terminalWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.#terminalWaiters.add(done);
+    });
     return this.#store.load();
   }
 
@@ -91,8 +135,62 @@ export class EditObject extends DurableObject<Env> {
       }
       return current;
     });
-    if (!changed) return;
-    await this.#commit(snap, outputs);
+    if (changed) await this.#commit(snap, outputs);
+  }
+
+  /**
+   * Cancels every unfinished generation on Oxen. Oxen emits nothing for a cancel, so the edit
+   * settles here and `edit.cancelled` goes out from here. A generation that finished first keeps
+   * its real outcome.
+   */
+  async cancel(): Promise<EditResult> {
+    const snap = this.#store.load();
+    if (!snap) return fail(new ApiError(404, "not_found", "No edit with that id."));
+    if (isTerminal(snap.edit.status)) return { ok: true, snapshot: snap };
+    const pending = snap.edit.outputs.filter((o) => !isTerminal(o.status)).map((o) => o.generation_id);
+    const outcomes = await mapLimit(pending, 4, async (id) => {
+      const del = await this.#oxen.cancel(id);
+      if (!del.ok) return { id, error: del.error };
+      const got = await this.#oxen.getGeneration(id);
+      const rest = got.ok && got.value ? updateFromRest(id, got.value) : null;
+      const update: GenerationUpdate =
+        rest && (rest.status === "succeeded" || rest.status === "failed")
+          ? rest
+          : { generation_id: id, status: "cancelled" };
+      return { id, update };
+    });
+    const updates = outcomes.flatMap((o) => ("update" in o && o.update ? [o.update] : []));
+    await this.applyUpdates(updates);
+    try {
+      await (await hubStub(this.env, this.#config)).forget(updates.map((u) => u.generation_id));
+    } catch (e) {
+      log("warn", "hub forget failed", { error: errorMessage(e) });
+    }
+    const failed = outcomes.find((o) => "error" in o && o.error);
+    if (failed && "error" in failed && failed.error) return fail(failed.error);
+    return { ok: true, snapshot: this.#store.load() ?? snap };
+  }
+
+  async deliveries(): Promise<Delivery[]> {
+    if (!this.#store.exists()) return [];
+    return this.#dispatch.outbox.attempts().map(toDelivery);
+  }
+
+  /** Sends the terminal event again to every URL it went to, under its original webhook-id. */
+  async redeliver(): Promise<Redelivery | null> {
+    const snap = this.#store.load();
+    const type = snap ? terminalEventType(snap.edit.status) : null;
+    if (!snap || !type) return null;
+    const event = this.#dispatch.outbox.events().find((e) => e.type === type);
+    if (!event) return null;
+    const urls = this.#dispatch.outbox
+      .rows()
+      .filter((r) => r.event_id === event.event_id)
+      .map((r) => r.url);
+    this.#dispatch.outbox.requeue(event.event_id, Date.now());
+    this.ctx.waitUntil(this.#deliverDue());
+    await this.#schedule();
+    return { event_id: event.event_id, type, urls };
   }
 
   override async alarm(): Promise<void> {
@@ -100,51 +198,56 @@ export class EditObject extends DurableObject<Env> {
     await this.#deliverDue();
     const snap = this.#store.load();
     if (!snap) return;
-    const now = Date.now();
     if (this.#store.getTime("kv_dirty_since") !== null) await this.#publish(snap);
     const check = this.#store.getTime("registration_check_at");
-    if (check !== null && check <= now && !isTerminal(snap.edit.status)) {
-      await this.#register(snap);
-    }
+    if (check !== null && check <= Date.now() && !isTerminal(snap.edit.status)) await this.#register(snap);
     await this.#schedule();
   }
 
-  get #box(): Outbox {
-    this.#outbox ??= new Outbox(this.ctx.storage.sql);
-    return this.#outbox;
+  get #dispatch(): Dispatcher {
+    this.#dispatcher ??= new Dispatcher(this.ctx.storage.sql, {
+      timeoutMs: this.#config.webhookTimeoutMs,
+      scheduleSeconds: this.#config.retryScheduleSeconds,
+      allowPrivate: this.#config.allowPrivateWebhooks,
+      secrets: async () => {
+        const clientId = this.#store.load()?.client_id;
+        const client = clientId ? await getClient(this.env.EDITS, clientId) : null;
+        return client ? liveSecrets(client) : [];
+      },
+    });
+    return this.#dispatcher;
   }
 
-  async #create(req: CreateEditRequest): Promise<CreateEditResult> {
+  async #create(req: CreateEditRequest): Promise<EditResult> {
     const hub = await hubStub(this.env, this.#config);
     // Subscribed before enqueueing: Oxen drops events nobody listens for. If the stream cannot
     // open in time we go on; the hub's REST reconciliation covers that gap.
     await hub.ensureConnected().catch((e) => log("warn", "hub not reachable", { error: errorMessage(e) }));
-    const oxen = new OxenClient({ baseUrl: this.#config.oxenBaseUrl, apiKey: this.#config.oxenApiKey });
-    const res = await oxen.enqueue({ model: req.model, ...req.input });
-    if (!res.ok) return { ok: false, error: toShape(res.error) };
+    const res = await this.#oxen.enqueue({ model: req.model, ...req.input });
+    if (!res.ok) return fail(res.error);
 
+    const outputs = res.value.map((g) => ({
+      generation_id: g.generation_id,
+      status: (g.status === "processing" ? "processing" : "queued") as GenerationStatus,
+      url: null,
+      error: null,
+    }));
     const edit: Edit = {
       id: req.id,
       object: "edit",
-      status: "queued",
+      status: aggregateStatus(outputs),
       model: req.model,
       input: req.input,
-      outputs: res.value.map((g) => ({
-        generation_id: g.generation_id,
-        status: (g.status === "processing" ? "processing" : "queued") as GenerationStatus,
-        url: null,
-        error: null,
-      })),
+      outputs,
       error: null,
       webhooks: req.webhooks,
       metadata: req.metadata,
       created_at: req.created_at,
       completed_at: null,
     };
-    edit.status = aggregateStatus(edit.outputs);
     const snap: Snapshot = { client_id: req.client_id, edit };
     this.#store.migrate();
-    this.#store.save(snap);
+    this.#store.save(snap, req.fingerprint);
     await this.#register(snap);
     const latest = this.#store.load() ?? snap;
     await this.#publish(latest);
@@ -179,13 +282,20 @@ export class EditObject extends DurableObject<Env> {
       completed_at: isTerminal(status) ? (snap.edit.completed_at ?? iso(now)) : null,
     };
     const next: Snapshot = { client_id: snap.client_id, edit };
-    this.#store.save(next);
     const type = terminalEventType(status);
-    if (type && !isTerminal(snap.edit.status)) {
-      const urls = edit.webhooks.filter((w) => w.events.includes(type)).map((w) => w.url);
-      const payload = JSON.stringify({ type, timestamp: iso(now), data: edit });
-      this.#box.addEvent({ event_id: newId("msg"), type, payload, created_at: now }, [...new Set(urls)]);
+    const becameTerminal = type !== null && !isTerminal(snap.edit.status);
+    // One transaction: an edit is never terminal without its event in the outbox.
+    this.ctx.storage.transactionSync(() => {
+      this.#store.save(next);
+      if (becameTerminal) {
+        const urls = [...new Set(edit.webhooks.filter((w) => w.events.includes(type)).map((w) => w.url))];
+        const payload = JSON.stringify({ type, timestamp: iso(now), data: edit });
+        this.#dispatch.outbox.addEvent({ event_id: newId("msg"), type, payload, created_at: now }, urls);
+      }
+    });
+    if (becameTerminal) {
       this.ctx.waitUntil(this.#deliverDue());
+      for (const wake of [...this.#terminalWaiters]) wake();
     }
     await this.#publish(next);
     await this.#schedule();
@@ -209,9 +319,15 @@ export class EditObject extends DurableObject<Env> {
     }
   }
 
+  async #deliverDue(): Promise<void> {
+    await this.#dispatch.deliverDue();
+    await this.#schedule();
+  }
+
+  /** The one alarm: the earliest of the next delivery, the KV flush and the hub watchdog. */
   async #schedule(): Promise<void> {
     const times: number[] = [];
-    const due = this.#box.nextDue();
+    const due = this.#dispatch.outbox.nextDue();
     if (due !== null) times.push(due);
     if (this.#store.getTime("kv_dirty_since") !== null) {
       times.push((this.#store.getTime("kv_written_at") ?? 0) + KV_WRITE_INTERVAL_MS);
@@ -224,49 +340,6 @@ export class EditObject extends DurableObject<Env> {
       return;
     }
     const at = Math.min(...times);
-    const current = await this.ctx.storage.getAlarm();
-    if (current !== at) await this.ctx.storage.setAlarm(at);
-  }
-
-  async #deliverDue(): Promise<void> {
-    const due = this.#box.due(Date.now()).filter((r) => !this.#inflight.has(`${r.event_id} ${r.url}`));
-    if (due.length === 0) return;
-    await Promise.all(due.map((row) => this.#attempt(row)));
-    await this.#schedule();
-  }
-
-  async #attempt(row: OutboxRow): Promise<void> {
-    const key = `${row.event_id} ${row.url}`;
-    this.#inflight.add(key);
-    try {
-      const event = this.#box.event(row.event_id);
-      const snap = this.#store.load();
-      if (!event || !snap) return;
-      const attempt = this.#box.begin(row, Date.now() + this.#config.webhookTimeoutMs + LEASE_MARGIN_MS);
-      await this.#schedule();
-      const client = await getClient(this.env.EDITS, snap.client_id);
-      const secrets = client ? liveSecrets(client) : [];
-      const result =
-        secrets.length === 0
-          ? { status: 0, error: "the client no longer exists", durationMs: 0, retryAfter: null }
-          : await sendWebhook({
-              url: row.url,
-              eventId: row.event_id,
-              body: event.payload,
-              secrets,
-              timeoutMs: this.#config.webhookTimeoutMs,
-            });
-      const now = Date.now();
-      const outcome = nextStep(
-        attempt,
-        result.status,
-        result.retryAfter,
-        this.#config.retryScheduleSeconds,
-        now,
-      );
-      this.#box.finish(row, event.type, attempt, result, outcome, now);
-    } finally {
-      this.#inflight.delete(key);
-    }
+    if ((await this.ctx.storage.getAlarm()) !== at) await this.ctx.storage.setAlarm(at);
   }
 }

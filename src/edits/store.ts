@@ -24,6 +24,7 @@ export class EditStore {
       CREATE TABLE IF NOT EXISTS edit (
         id TEXT PRIMARY KEY,
         client_id TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
         doc TEXT NOT NULL
       );
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER);
@@ -38,12 +39,26 @@ export class EditStore {
     return row ? { client_id: row.client_id, edit: JSON.parse(row.doc) } : null;
   }
 
-  save(snap: Snapshot): void {
-    this.#sql.exec(
-      "INSERT OR REPLACE INTO edit (id, client_id, doc) VALUES (?, ?, ?)",
-      snap.edit.id,
-      snap.client_id,
-      JSON.stringify(snap.edit),
+  /** Inserts the edit (with its request fingerprint) or updates its document. */
+  save(snap: Snapshot, fingerprint?: string): void {
+    if (fingerprint !== undefined) {
+      this.#sql.exec(
+        "INSERT INTO edit (id, client_id, fingerprint, doc) VALUES (?, ?, ?, ?)",
+        snap.edit.id,
+        snap.client_id,
+        fingerprint,
+        JSON.stringify(snap.edit),
+      );
+    } else {
+      this.#sql.exec("UPDATE edit SET doc = ? WHERE id = ?", JSON.stringify(snap.edit), snap.edit.id);
+    }
+  }
+
+  fingerprint(): string | null {
+    if (!this.exists()) return null;
+    return (
+      this.#sql.exec<{ fingerprint: string }>("SELECT fingerprint FROM edit").toArray()[0]?.fingerprint ??
+      null
     );
   }
 

@@ -1,6 +1,8 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { readConfig } from "../config";
-import { listEditIds, readSnapshot } from "../edits/kv";
+import { editIdForKey, requestFingerprint } from "../edits/idempotency";
+import { listEditIds, readSnapshot, type Snapshot } from "../edits/kv";
 import { loadEdit } from "../edits/read";
 import {
   EditCreateBody,
@@ -9,17 +11,23 @@ import {
   editInput,
   normaliseWebhooks,
 } from "../edits/schema";
-import { GENERATION_STATUSES, isTerminal } from "../edits/status";
+import { EVENT_TYPES, GENERATION_STATUSES, isTerminal } from "../edits/status";
 import { requireClient } from "../http/auth";
 import { requireJson } from "../http/body";
 import { ApiError, fromShape, notFound } from "../http/errors";
 import { bearerSecurity, commonErrors, jsonBody, jsonResponse } from "../http/openapi";
+import { preferredWait } from "../http/prefer";
 import type { AppEnv } from "../http/types";
 import { newId } from "../lib/ids";
+import { errorMessage, log } from "../lib/log";
 import { iso } from "../lib/time";
 import { checkWebhookUrl } from "../webhooks/url-safety";
 
 const IdParam = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" } }) });
+const PreferHeader = z
+  .string()
+  .optional()
+  .openapi({ description: "`wait=N` (N ≤ 60): answer once the edit is terminal or N seconds have passed" });
 
 const createEdit = createRoute({
   method: "post",
@@ -28,10 +36,25 @@ const createEdit = createRoute({
   summary: "Create an edit: enqueue it on Oxen and be told by webhook when it finishes",
   security: bearerSecurity,
   middleware: [requireClient, requireJson] as const,
-  request: { body: jsonBody(EditCreateBody) },
+  request: {
+    headers: z.object({
+      "idempotency-key": z
+        .string()
+        .min(1)
+        .max(255)
+        .regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces")
+        .optional()
+        .openapi({
+          description: "The same key with the same body returns the same edit; with another body, 409",
+        }),
+      prefer: PreferHeader,
+    }),
+    body: jsonBody(EditCreateBody),
+  },
   responses: {
     200: jsonResponse("The edit, already terminal", EditSchema),
     202: jsonResponse("The edit, accepted", EditSchema),
+    409: jsonResponse("Idempotency-Key reused with another body", z.object({})),
     ...commonErrors,
   },
 });
@@ -43,7 +66,7 @@ const getEdit = createRoute({
   summary: "Get an edit",
   security: bearerSecurity,
   middleware: [requireClient] as const,
-  request: { params: IdParam },
+  request: { params: IdParam, headers: z.object({ prefer: PreferHeader }) },
   responses: { 200: jsonResponse("The edit", EditSchema), ...commonErrors },
 });
 
@@ -68,6 +91,73 @@ const listEdits = createRoute({
   responses: { 200: jsonResponse("A page of edits", EditList), ...commonErrors },
 });
 
+const cancelEdit = createRoute({
+  method: "post",
+  path: "/v1/edits/{id}/cancel",
+  tags: ["edits"],
+  summary: "Cancel an edit's unfinished generations (no-op on a terminal edit)",
+  security: bearerSecurity,
+  middleware: [requireClient] as const,
+  request: { params: IdParam },
+  responses: { 200: jsonResponse("The edit", EditSchema), ...commonErrors },
+});
+
+const DeliverySchema = z
+  .object({
+    event_id: z.string(),
+    type: z.enum(EVENT_TYPES),
+    url: z.string(),
+    attempt: z.int().min(1),
+    status_code: z.int().nullable(),
+    error: z.string().nullable(),
+    duration_ms: z.int(),
+    at: z.string(),
+    next_attempt_at: z.string().nullable(),
+  })
+  .openapi("Delivery");
+
+const listDeliveries = createRoute({
+  method: "get",
+  path: "/v1/edits/{id}/deliveries",
+  tags: ["edits"],
+  summary: "Every webhook attempt for an edit",
+  security: bearerSecurity,
+  middleware: [requireClient] as const,
+  request: { params: IdParam },
+  responses: {
+    200: jsonResponse(
+      "Attempts, oldest first",
+      z.object({ data: z.array(DeliverySchema) }).openapi("DeliveryList"),
+    ),
+    ...commonErrors,
+  },
+});
+
+const RedeliverySchema = z
+  .object({
+    object: z.literal("redelivery"),
+    edit_id: z.string(),
+    event_id: z.string(),
+    type: z.string(),
+    urls: z.array(z.string()),
+  })
+  .openapi("Redelivery");
+
+const redeliver = createRoute({
+  method: "post",
+  path: "/v1/edits/{id}/redeliver",
+  tags: ["edits"],
+  summary: "Send the edit's terminal event again to every subscribed URL, with its original webhook-id",
+  security: bearerSecurity,
+  middleware: [requireClient] as const,
+  request: { params: IdParam },
+  responses: {
+    202: jsonResponse("Queued", RedeliverySchema),
+    409: jsonResponse("The edit is not terminal yet", z.object({})),
+    ...commonErrors,
+  },
+});
+
 function checkWebhooks(body: EditCreateInput, allowPrivate: boolean) {
   const webhooks = normaliseWebhooks(body);
   const issues = webhooks.flatMap((w, i) => {
@@ -75,35 +165,67 @@ function checkWebhooks(body: EditCreateInput, allowPrivate: boolean) {
     const path = body.webhook && i === 0 ? "webhook" : `webhooks.${body.webhook ? i - 1 : i}.url`;
     return problem ? [{ path, message: problem }] : [];
   });
-  if (issues.length > 0) {
+  if (issues.length > 0)
     throw new ApiError(400, "invalid_request", "A webhook URL is not allowed.", { issues });
-  }
   return webhooks;
+}
+
+/** The caller's edit, or a 404 that says nothing about whether it exists for someone else. */
+async function ownEdit(c: Context<AppEnv>, id: string): Promise<Snapshot> {
+  const snap = await loadEdit(c.env, id);
+  if (!snap || snap.client_id !== c.get("client").id) throw notFound("edit");
+  return snap;
+}
+
+/** Honours `Prefer: wait=N`: the edit once terminal, or as it stands when N seconds are up. */
+async function awaitPreferred(
+  c: Context<AppEnv>,
+  snap: Snapshot,
+  prefer: string | undefined,
+): Promise<Snapshot> {
+  const wait = preferredWait(prefer);
+  if (wait === null) return snap;
+  c.header("preference-applied", `wait=${wait}`);
+  if (isTerminal(snap.edit.status) || wait === 0) return snap;
+  try {
+    return (await c.env.EDIT.getByName(snap.edit.id).waitTerminal(wait * 1000)) ?? snap;
+  } catch (e) {
+    // The object restarted mid-wait; answer with what is known rather than fail.
+    log("warn", "wait interrupted", { edit_id: snap.edit.id, error: errorMessage(e) });
+    return (await loadEdit(c.env, snap.edit.id)) ?? snap;
+  }
 }
 
 export const editRoutes = new OpenAPIHono<AppEnv>()
   .openapi(createEdit, async (c) => {
     const body = c.req.valid("json");
+    const headers = c.req.valid("header");
     const config = readConfig(c.env);
+    const clientId = c.get("client").id;
     const webhooks = checkWebhooks(body, config.allowPrivateWebhooks);
-    const id = newId("edit");
-    const result = await c.env.EDIT.getByName(id).create({
-      id,
-      client_id: c.get("client").id,
+    const request = {
       model: body.model,
       input: editInput(body),
       webhooks,
       metadata: body.metadata ?? {},
+    };
+    const key = headers["idempotency-key"];
+    const id = key ? await editIdForKey(clientId, key) : newId("edit");
+    const result = await c.env.EDIT.getByName(id).create({
+      id,
+      client_id: clientId,
+      fingerprint: await requestFingerprint(request),
       created_at: iso(Date.now()),
+      ...request,
     });
     if (!result.ok) throw fromShape(result.error);
-    const edit = result.snapshot.edit;
-    return c.json(edit, isTerminal(edit.status) ? 200 : 202);
+    const snap = await awaitPreferred(c, result.snapshot, headers.prefer);
+    return c.json(snap.edit, isTerminal(snap.edit.status) ? 200 : 202);
   })
   .openapi(getEdit, async (c) => {
-    const snap = await loadEdit(c.env, c.req.valid("param").id);
-    if (!snap || snap.client_id !== c.get("client").id) throw notFound("edit");
-    return c.json(snap.edit, 200);
+    const snap = await ownEdit(c, c.req.valid("param").id);
+    const latest = await awaitPreferred(c, snap, c.req.valid("header").prefer);
+    return c.json(latest.edit, 200);
   })
   .openapi(listEdits, async (c) => {
     const { status, limit, cursor } = c.req.valid("query");
@@ -119,4 +241,22 @@ export const editRoutes = new OpenAPIHono<AppEnv>()
     const snaps = await Promise.all(page.ids.map((id) => readSnapshot(c.env.EDITS, id)));
     const data = snaps.flatMap((s) => (s && s.client_id === clientId ? [s.edit] : []));
     return c.json({ data, next_cursor: page.cursor }, 200);
+  })
+  .openapi(cancelEdit, async (c) => {
+    const snap = await ownEdit(c, c.req.valid("param").id);
+    const result = await c.env.EDIT.getByName(snap.edit.id).cancel();
+    if (!result.ok) throw fromShape(result.error);
+    return c.json(result.snapshot.edit, 200);
+  })
+  .openapi(listDeliveries, async (c) => {
+    const snap = await ownEdit(c, c.req.valid("param").id);
+    const data = await c.env.EDIT.getByName(snap.edit.id).deliveries();
+    return c.json({ data: data as z.output<typeof DeliverySchema>[] }, 200);
+  })
+  .openapi(redeliver, async (c) => {
+    const snap = await ownEdit(c, c.req.valid("param").id);
+    const queued = await c.env.EDIT.getByName(snap.edit.id).redeliver();
+    if (!queued)
+      throw new ApiError(409, "edit_not_terminal", "Only a finished edit's event can be redelivered.");
+    return c.json({ object: "redelivery" as const, edit_id: snap.edit.id, ...queued }, 202);
   });

@@ -1,7 +1,7 @@
 import type { AttemptOutcome } from "./retry";
 import type { AttemptResult } from "./send";
 
-export type DeliveryState = "pending" | "delivered" | "gone" | "exhausted";
+export type DeliveryState = "pending" | "sending" | "delivered" | "gone" | "exhausted" | "blocked";
 
 export interface OutboxRow {
   event_id: string;
@@ -105,7 +105,7 @@ export class Outbox {
   due(now: number): OutboxRow[] {
     return this.#sql
       .exec<OutboxRow & Record<string, SqlStorageValue>>(
-        "SELECT * FROM outbox WHERE state = 'pending' AND next_at <= ? ORDER BY next_at",
+        "SELECT * FROM outbox WHERE state IN ('pending', 'sending') AND next_at <= ? ORDER BY next_at",
         now,
       )
       .toArray();
@@ -113,7 +113,9 @@ export class Outbox {
 
   nextDue(): number | null {
     const row = this.#sql
-      .exec<{ t: number | null }>("SELECT MIN(next_at) AS t FROM outbox WHERE state = 'pending'")
+      .exec<{ t: number | null }>(
+        "SELECT MIN(next_at) AS t FROM outbox WHERE state IN ('pending', 'sending')",
+      )
       .one();
     return row.t;
   }
@@ -125,7 +127,7 @@ export class Outbox {
   begin(row: OutboxRow, leaseUntil: number): number {
     const attempt = row.attempts + 1;
     this.#sql.exec(
-      "UPDATE outbox SET attempts = ?, next_at = ? WHERE event_id = ? AND url = ?",
+      "UPDATE outbox SET attempts = ?, next_at = ?, state = 'sending' WHERE event_id = ? AND url = ?",
       attempt,
       leaseUntil,
       row.event_id,
@@ -164,6 +166,15 @@ export class Outbox {
       at,
       nextAt,
     );
+  }
+
+  /**
+   * Attempts a previous instance began and never finished: only one instance of an object runs,
+   * so in a new one they are due at once (the receiver may see them twice, with the same id).
+   */
+  resumeInterrupted(now: number): number {
+    return this.#sql.exec("UPDATE outbox SET state = 'pending', next_at = ? WHERE state = 'sending'", now)
+      .rowsWritten;
   }
 
   /** Queues an event again for every URL it went to, keeping its id. */

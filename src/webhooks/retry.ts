@@ -8,7 +8,8 @@ export type AttemptOutcome =
   | { kind: "delivered" }
   | { kind: "gone" }
   | { kind: "retry"; at: number }
-  | { kind: "exhausted" };
+  | { kind: "exhausted" }
+  | { kind: "blocked" };
 
 /** Seconds from a Retry-After header (delta seconds or an HTTP date), or null. */
 export function parseRetryAfter(value: string | null, now: number): number | null {

@@ -109,4 +109,38 @@ describe("an edit in, a signed webhook out", () => {
     const health = await fetch(`${relay.url}/healthz`).then((r) => r.json() as Promise<any>);
     expect(health).toMatchObject({ ok: true, hub: { connected: true, outstanding: 0 } });
   });
+
+  it("answers Prefer: wait as soon as the edit finishes", async () => {
+    const created = await api("POST", "/v1/clients", ADMIN, { name: "waiter" });
+    const prompt = `wait ${crypto.randomUUID()}`;
+    const pending = fetch(`${relay.url}/v1/edits`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${created.body.api_key}`,
+        "content-type": "application/json",
+        prefer: "wait=20",
+      },
+      body: JSON.stringify({ prompt, input_image: ["https://example.com/a.png"] }),
+    }).then(async (r) => ({ status: r.status, body: (await r.json()) as any, at: performance.now() }));
+    const generationId = await waitForGeneration(prompt);
+    await new Promise((r) => setTimeout(r, 300));
+    const finishedAt = performance.now();
+    await finish(generationId, "succeeded");
+    const res = await pending;
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe("succeeded");
+    // A signal, not a poll: far inside any polling interval. The figure is in docs/benchmarks.md.
+    const lag = res.at - finishedAt;
+    console.log(`Prefer: wait answered ${lag.toFixed(1)} ms after the completion`);
+    expect(lag).toBeLessThan(500);
+  });
 });
+
+async function waitForGeneration(prompt: string): Promise<string> {
+  for (let i = 0; i < 200; i++) {
+    const g = sim.sim.snapshot().generations.find((x: any) => x.prompt === prompt);
+    if (g) return g.generation_id as string;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error("generation never enqueued");
+}

@@ -1,0 +1,27 @@
+import { iso } from "../lib/time";
+import type { AttemptRow } from "../webhooks/outbox";
+
+/** One attempt as `GET /v1/edits/{id}/deliveries` shows it. */
+export interface Delivery {
+  event_id: string;
+  type: string;
+  url: string;
+  attempt: number;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+  at: string;
+  next_attempt_at: string | null;
+}
+
+export const toDelivery = (a: AttemptRow): Delivery => ({
+  event_id: a.event_id,
+  type: a.type,
+  url: a.url,
+  attempt: a.attempt,
+  status_code: a.status_code,
+  error: a.error,
+  duration_ms: a.duration_ms,
+  at: iso(a.at),
+  next_attempt_at: a.next_attempt_at === null ? null : iso(a.next_attempt_at),
+});

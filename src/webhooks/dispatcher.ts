@@ -1,0 +1,68 @@
+import { Outbox, type OutboxRow } from "./outbox";
+import { type AttemptOutcome, nextStep } from "./retry";
+import { type AttemptResult, sendWebhook } from "./send";
+import { checkWebhookUrl } from "./url-safety";
+
+/** An attempt's lease beyond its timeout; a new instance resumes interrupted attempts at once. */
+const LEASE_MARGIN_MS = 30_000;
+
+export interface DispatcherOptions {
+  timeoutMs: number;
+  scheduleSeconds: readonly number[];
+  allowPrivate: boolean;
+  /** The live signing secrets of the edit's client, read at each attempt so rotation applies. */
+  secrets: () => Promise<string[]>;
+}
+
+/** Sends what the outbox says is due, one attempt per (event, URL) at a time, and records it. */
+export class Dispatcher {
+  readonly outbox: Outbox;
+  readonly #opts: DispatcherOptions;
+  readonly #inflight = new Set<string>();
+
+  constructor(sql: SqlStorage, opts: DispatcherOptions) {
+    this.outbox = new Outbox(sql);
+    this.#opts = opts;
+  }
+
+  async deliverDue(now = Date.now()): Promise<void> {
+    const due = this.outbox.due(now).filter((r) => !this.#inflight.has(key(r)));
+    await Promise.all(due.map((row) => this.#attempt(row)));
+  }
+
+  async #attempt(row: OutboxRow): Promise<void> {
+    this.#inflight.add(key(row));
+    try {
+      const event = this.outbox.event(row.event_id);
+      if (!event) return;
+      const attempt = this.outbox.begin(row, Date.now() + this.#opts.timeoutMs + LEASE_MARGIN_MS);
+      const blocked = checkWebhookUrl(row.url, { allowPrivate: this.#opts.allowPrivate });
+      const secrets = blocked ? [] : await this.#opts.secrets();
+      let result: AttemptResult;
+      let outcome: AttemptOutcome;
+      if (blocked || secrets.length === 0) {
+        result = {
+          status: 0,
+          error: blocked ? `URL not allowed: ${blocked}` : "the client no longer exists",
+          durationMs: 0,
+          retryAfter: null,
+        };
+        outcome = { kind: "blocked" };
+      } else {
+        result = await sendWebhook({
+          url: row.url,
+          eventId: row.event_id,
+          body: event.payload,
+          secrets,
+          timeoutMs: this.#opts.timeoutMs,
+        });
+        outcome = nextStep(attempt, result.status, result.retryAfter, this.#opts.scheduleSeconds, Date.now());
+      }
+      this.outbox.finish(row, event.type, attempt, result, outcome, Date.now());
+    } finally {
+      this.#inflight.delete(key(row));
+    }
+  }
+}
+
+const key = (r: OutboxRow) => `${r.event_id} ${r.url}`;
