@@ -25,9 +25,18 @@ export function createApp() {
   });
 
   app.use("*", async (c, next) => {
+    const started = Date.now();
     c.set("requestId", c.req.header("cf-ray") ?? newId("req", 16));
     await next();
     c.header("x-request-id", c.get("requestId"));
+    // Method, path and status only: headers and bodies carry keys and secrets.
+    log("info", "request", {
+      request_id: c.get("requestId"),
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Date.now() - started,
+    });
   });
   app.use("/v1/*", limitBody);
 

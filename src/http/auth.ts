@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import { findClientByApiKey } from "../clients/store";
 import { secretsEqual } from "../lib/crypto";
 import { ApiError } from "./errors";
+import { admitClient } from "./rate-limit";
 import type { AppEnv } from "./types";
 
 function bearer(header: string | undefined): string | null {
@@ -27,6 +28,7 @@ export const requireClient: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (!token) throw unauthorized("Send your api key as `Authorization: Bearer <api_key>`.");
   const client = await findClientByApiKey(c.env.EDITS, token);
   if (!client) throw unauthorized("The api key is not valid.");
+  await admitClient(c.env.CLIENT_RATE_LIMIT, client.id);
   c.set("client", client);
   return next();
 };

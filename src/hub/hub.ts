@@ -1,11 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
-import { createParser } from "eventsource-parser";
 import { readConfig } from "../config";
 import { type GenerationUpdate, isTerminal } from "../edits/status";
 import { errorMessage, log } from "../lib/log";
 import { mapLimit, sleep } from "../lib/time";
 import { OxenClient } from "../oxen/client";
-import { parseCompletion, updateFromRest } from "../oxen/events";
+import { updateFromRest } from "../oxen/events";
+import { readCompletions } from "../oxen/stream";
 import { reconnectDelayMs } from "./backoff";
 import { HubStore } from "./store";
 
@@ -151,18 +151,7 @@ export class Hub extends DurableObject<Env> {
         log("info", "hub stream connected");
         // Whatever finished while nobody listened is only learnt over REST.
         void this.reconcile();
-        const parser = createParser({
-          onEvent: (msg) => {
-            const update = parseCompletion(msg.event, msg.data);
-            if (update) void this.#onCompletion(update);
-          },
-        });
-        const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) break;
-          parser.feed(value);
-        }
+        await readCompletions(res.body, (update) => void this.#onCompletion(update));
         log("warn", "hub stream ended by Oxen");
       } catch (e) {
         if (!ac.signal.aborted) log("warn", "hub stream failed", { error: errorMessage(e), failures });

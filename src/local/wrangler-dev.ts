@@ -7,6 +7,8 @@ import { join } from "node:path";
 export interface WranglerDev {
   url: string;
   child: ChildProcess;
+  /** Everything wrangler and the worker printed (when stdio is "pipe"). */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -68,13 +70,13 @@ export async function startWranglerDev(opts: {
     env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
   });
   live.add(child);
-  let output = "";
-  child.stdout?.on("data", (d) => {
-    output = (output + d).slice(-20_000);
-  });
-  child.stderr?.on("data", (d) => {
-    output = (output + d).slice(-20_000);
-  });
+  const chunks: string[] = [];
+  const keep = (d: Buffer) => {
+    chunks.push(d.toString("utf8"));
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  const output = () => chunks.join("");
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {
     if (child.exitCode === null) {
@@ -91,7 +93,7 @@ export async function startWranglerDev(opts: {
   for (;;) {
     if (child.exitCode !== null) {
       await stop();
-      throw new Error(`wrangler dev exited early (${child.exitCode}):\n${output}`);
+      throw new Error(`wrangler dev exited early (${child.exitCode}):\n${output().slice(-20_000)}`);
     }
     try {
       const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2_000) });
@@ -101,9 +103,9 @@ export async function startWranglerDev(opts: {
     }
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`wrangler dev not ready in time:\n${output}`);
+      throw new Error(`wrangler dev not ready in time:\n${output().slice(-20_000)}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { url, child, stop };
+  return { url, child, output, stop };
 }

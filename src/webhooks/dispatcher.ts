@@ -1,3 +1,4 @@
+import { log } from "../lib/log";
 import { Outbox, type OutboxRow } from "./outbox";
 import { type AttemptOutcome, nextStep } from "./retry";
 import { type AttemptResult, sendWebhook } from "./send";
@@ -59,6 +60,16 @@ export class Dispatcher {
         outcome = nextStep(attempt, result.status, result.retryAfter, this.#opts.scheduleSeconds, Date.now());
       }
       this.outbox.finish(row, event.type, attempt, result, outcome, Date.now());
+      // The URL is left out on purpose: receivers often carry tokens in it.
+      log(outcome.kind === "delivered" ? "info" : "warn", "webhook attempt", {
+        event_id: row.event_id,
+        type: event.type,
+        attempt,
+        status: result.status,
+        duration_ms: result.durationMs,
+        outcome: outcome.kind,
+        error: result.error,
+      });
     } finally {
       this.#inflight.delete(key(row));
     }

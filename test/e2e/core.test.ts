@@ -9,7 +9,9 @@ import { type RunningSimulator, startSimulator } from "../../src/simulator/serve
 let sim: RunningSimulator;
 let receiver: Receiver;
 let relay: WranglerDev;
-const ADMIN = "e2e-admin-token";
+const ADMIN = "e2e-admin-token-3f9c";
+/** Every secret the run handles; none may appear in the worker's logs. */
+const secrets = new Set<string>([ADMIN, "sim_e2e_key"]);
 
 beforeAll(async () => {
   sim = await startSimulator({
@@ -41,7 +43,9 @@ async function api(method: string, path: string, token: string, body?: unknown) 
     headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   });
-  return { status: res.status, body: (await res.json()) as any };
+  const json = (await res.json()) as any;
+  for (const k of ["api_key", "webhook_secret"]) if (typeof json?.[k] === "string") secrets.add(json[k]);
+  return { status: res.status, body: json };
 }
 
 async function finish(generationId: string, status: "succeeded" | "failed", error?: string) {
@@ -133,6 +137,19 @@ describe("an edit in, a signed webhook out", () => {
     const lag = res.at - finishedAt;
     console.log(`Prefer: wait answered ${lag.toFixed(1)} ms after the completion`);
     expect(lag).toBeLessThan(500);
+  });
+
+  it("writes no key, secret or signature to the logs", async () => {
+    for (const r of receiver.received) {
+      for (const sig of r.headers["webhook-signature"]?.split(" ") ?? [])
+        secrets.add(sig.replace(/^v1,/, ""));
+    }
+    const logs = relay.output();
+    expect(logs).toMatch(/"msg":"webhook attempt"/);
+    expect(logs).toMatch(/"msg":"request"/);
+    const leaked = [...secrets].filter((s) => s.length >= 8 && logs.includes(s));
+    expect(leaked).toEqual([]);
+    expect(secrets.size).toBeGreaterThan(4);
   });
 });
 

@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { call, newClient } from "./helpers";
+
+describe("limits", () => {
+  it("rate limits one client with 429 and Retry-After, without touching another", async () => {
+    const a = await newClient("busy");
+    const b = await newClient("calm");
+    const statuses: number[] = [];
+    let limited: Awaited<ReturnType<typeof call>> | undefined;
+    for (let batch = 0; batch < 20 && !limited; batch++) {
+      const results = await Promise.all(
+        Array.from({ length: 50 }, () =>
+          call("GET", "/v1/edits/edit_0000000000000000000000", { token: a.api_key }),
+        ),
+      );
+      statuses.push(...results.map((r) => r.status));
+      limited = results.find((r) => r.status === 429);
+    }
+    expect(limited).toBeDefined();
+    expect(limited!.body.error.type).toBe("rate_limited");
+    expect(Number(limited!.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(statuses.filter((s) => s === 404).length).toBeGreaterThanOrEqual(600);
+    expect((await call("GET", "/v1/edits", { token: b.api_key })).status).toBe(200);
+  });
+
+  it("refuses a body over the limit with 413 before reading it all", async () => {
+    const { api_key } = await newClient();
+    const huge = JSON.stringify({
+      prompt: "x".repeat(9 * 1024 * 1024),
+      input_image: ["https://example.com/a.png"],
+    });
+    const res = await call("POST", "/v1/edits", {
+      token: api_key,
+      raw: huge,
+      headers: { "content-type": "application/json" },
+    });
+    expect(res.status).toBe(413);
+    expect(res.body.error.type).toBe("payload_too_large");
+  });
+});
