@@ -6,6 +6,7 @@ import { toIssues } from "./http/issues";
 import type { AppEnv } from "./http/types";
 import { newId } from "./lib/ids";
 import { errorMessage, log } from "./lib/log";
+import { chaosRoutes } from "./routes/chaos";
 import { clientRoutes } from "./routes/clients";
 import { editRoutes } from "./routes/edits";
 import { healthRoutes } from "./routes/health";
@@ -58,6 +59,7 @@ export function createApp() {
   app.route("/", healthRoutes);
   app.route("/", clientRoutes);
   app.route("/", editRoutes);
+  app.route("/", chaosRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   app.doc31("/openapi.json", {

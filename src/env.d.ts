@@ -2,4 +2,6 @@
 interface __BaseEnv_Env {
   OXEN_API_KEY?: string;
   ADMIN_TOKEN?: string;
+  /** "true" only for the chaos run: enables POST /_chaos/abort. Never set it in production. */
+  CHAOS_HOOKS?: string;
 }

@@ -193,6 +193,11 @@ export class EditObject extends DurableObject<Env> {
     return { event_id: event.event_id, type, urls };
   }
 
+  /** Resets this object as the platform may at any moment (chaos runs only, via /_chaos/abort). */
+  async abort(): Promise<void> {
+    this.ctx.abort("chaos");
+  }
+
   override async alarm(): Promise<void> {
     if (!this.#store.exists()) return;
     await this.#deliverDue();

@@ -99,6 +99,11 @@ export class Hub extends DurableObject<Env> {
     return this.#reconciling;
   }
 
+  /** Resets this object as the platform may at any moment (chaos runs only, via /_chaos/abort). */
+  async abort(): Promise<void> {
+    this.ctx.abort("chaos");
+  }
+
   override async alarm(): Promise<void> {
     const now = Date.now();
     this.#store.pruneOrphans(now - ORPHAN_TTL_MS);

@@ -18,6 +18,8 @@ export class Receiver {
   #sockets = new Set<Socket>();
   #waiters: Array<() => void> = [];
   url = "";
+  /** Answers requests no script covers (default: 200); chaos runs make receivers misbehave here. */
+  policy: (path: string) => Reply = () => ({ status: 200 });
 
   constructor() {
     this.#server = createServer((req, res) => void this.#handle(req, res));
@@ -86,7 +88,7 @@ export class Receiver {
     );
     const secrets = this.#secrets.get(path);
     const verified = secrets ? secrets.some((s) => verifies(s, body, headers)) : null;
-    const reply = this.#scripts.get(path)?.shift() ?? { status: 200 };
+    const reply = this.#scripts.get(path)?.shift() ?? this.policy(path);
     this.received.push({ path, headers, body, at: Date.now(), verified, answered: reply.status });
     for (const w of this.#waiters.splice(0)) w();
     if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));

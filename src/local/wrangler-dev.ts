@@ -64,7 +64,9 @@ export async function startWranglerDev(opts: {
     ...Object.entries(opts.vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
     ...(opts.extraArgs ?? []),
   ];
-  const child = spawn(join(process.cwd(), "node_modules", ".bin", "wrangler"), args, {
+  // This Node runs wrangler: the one on PATH may be older than wrangler accepts.
+  const bin = join(process.cwd(), "node_modules", "wrangler", "bin", "wrangler.js");
+  const child = spawn(process.execPath, [bin, ...args], {
     detached: true,
     stdio: opts.stdio === "inherit" ? "inherit" : ["ignore", opts.stdio ?? "pipe", opts.stdio ?? "pipe"],
     env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },

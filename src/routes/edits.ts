@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { readConfig } from "../config";
 import { editIdForKey, requestFingerprint } from "../edits/idempotency";
 import { listEditIds, readSnapshot, type Snapshot } from "../edits/kv";
+import type { EditResult } from "../edits/object";
 import { loadEdit } from "../edits/read";
 import {
   EditCreateBody,
@@ -15,6 +16,7 @@ import { EVENT_TYPES, GENERATION_STATUSES, isTerminal } from "../edits/status";
 import { requireClient } from "../http/auth";
 import { requireJson } from "../http/body";
 import { ApiError, fromShape, notFound } from "../http/errors";
+import { callObject } from "../http/objects";
 import { bearerSecurity, commonErrors, jsonBody, jsonResponse } from "../http/openapi";
 import { preferredWait } from "../http/prefer";
 import type { AppEnv } from "../http/types";
@@ -172,7 +174,7 @@ function checkWebhooks(body: EditCreateInput, allowPrivate: boolean) {
 
 /** The caller's edit, or a 404 that says nothing about whether it exists for someone else. */
 async function ownEdit(c: Context<AppEnv>, id: string): Promise<Snapshot> {
-  const snap = await loadEdit(c.env, id);
+  const snap = await callObject("get", () => loadEdit(c.env, id));
   if (!snap || snap.client_id !== c.get("client").id) throw notFound("edit");
   return snap;
 }
@@ -192,7 +194,7 @@ async function awaitPreferred(
   } catch (e) {
     // The object restarted mid-wait; answer with what is known rather than fail.
     log("warn", "wait interrupted", { edit_id: snap.edit.id, error: errorMessage(e) });
-    return (await loadEdit(c.env, snap.edit.id)) ?? snap;
+    return (await callObject("get", () => loadEdit(c.env, snap.edit.id))) ?? snap;
   }
 }
 
@@ -211,13 +213,17 @@ export const editRoutes = new OpenAPIHono<AppEnv>()
     };
     const key = headers["idempotency-key"];
     const id = key ? await editIdForKey(clientId, key) : newId("edit");
-    const result = await c.env.EDIT.getByName(id).create({
+    const create = {
       id,
       client_id: clientId,
       fingerprint: await requestFingerprint(request),
       created_at: iso(Date.now()),
       ...request,
-    });
+    };
+    const result = await callObject<EditResult>(
+      "create",
+      async () => await c.env.EDIT.getByName(id).create(create),
+    );
     if (!result.ok) throw fromShape(result.error);
     const snap = await awaitPreferred(c, result.snapshot, headers.prefer);
     return c.json(snap.edit, isTerminal(snap.edit.status) ? 200 : 202);
@@ -244,18 +250,21 @@ export const editRoutes = new OpenAPIHono<AppEnv>()
   })
   .openapi(cancelEdit, async (c) => {
     const snap = await ownEdit(c, c.req.valid("param").id);
-    const result = await c.env.EDIT.getByName(snap.edit.id).cancel();
+    const result = await callObject<EditResult>(
+      "cancel",
+      async () => await c.env.EDIT.getByName(snap.edit.id).cancel(),
+    );
     if (!result.ok) throw fromShape(result.error);
     return c.json(result.snapshot.edit, 200);
   })
   .openapi(listDeliveries, async (c) => {
     const snap = await ownEdit(c, c.req.valid("param").id);
-    const data = await c.env.EDIT.getByName(snap.edit.id).deliveries();
+    const data = await callObject("deliveries", () => c.env.EDIT.getByName(snap.edit.id).deliveries());
     return c.json({ data: data as z.output<typeof DeliverySchema>[] }, 200);
   })
   .openapi(redeliver, async (c) => {
     const snap = await ownEdit(c, c.req.valid("param").id);
-    const queued = await c.env.EDIT.getByName(snap.edit.id).redeliver();
+    const queued = await callObject("redeliver", () => c.env.EDIT.getByName(snap.edit.id).redeliver());
     if (!queued)
       throw new ApiError(409, "edit_not_terminal", "Only a finished edit's event can be redelivered.");
     return c.json({ object: "redelivery" as const, edit_id: snap.edit.id, ...queued }, 202);

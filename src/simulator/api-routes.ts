@@ -1,7 +1,7 @@
 import type { Context, Hono } from "hono";
 import { bearerAuth } from "./auth.ts";
 import { insufficientCredits, invalidParams, modelNotFound, notFound } from "./errors.ts";
-import { type FaultRoute, faultGate } from "./faults.ts";
+import { type FaultRoute, type FaultSource, faultGate } from "./faults.ts";
 import { imageBase64 } from "./images.ts";
 import { type Engine, isTerminal } from "./lifecycle.ts";
 import { findModel, outputFormatOf, publicModel, validateParams } from "./models.ts";
@@ -10,6 +10,7 @@ import { parseGenerationRequest } from "./requests.ts";
 import { presentGeneration } from "./serialize.ts";
 import { type Hub, SSE_HEADERS } from "./sse.ts";
 import { type SimulatorState, spendCredits } from "./state.ts";
+import { refusal } from "./stream-faults.ts";
 import type { Generation, GenerationStatus } from "./types.ts";
 
 export interface ApiDeps {
@@ -17,13 +18,14 @@ export interface ApiDeps {
   engine: Engine;
   hub: Hub;
   presigner: Presigner;
+  faults: FaultSource;
 }
 
 const STATUSES: readonly GenerationStatus[] = ["queued", "processing", "succeeded", "failed", "cancelled"];
 const originOf = (c: Context): string => new URL(c.req.url).origin;
 
-export function registerApiRoutes(app: Hono, { state, engine, hub, presigner }: ApiDeps): void {
-  const gate = (route: FaultRoute) => faultGate(() => state.faults, route);
+export function registerApiRoutes(app: Hono, { state, engine, hub, presigner, faults }: ApiDeps): void {
+  const gate = (route: FaultRoute) => faultGate(faults, route);
   const present = (gen: Generation, origin: string) => presentGeneration(gen, presigner, origin);
 
   app.use(
@@ -71,7 +73,11 @@ export function registerApiRoutes(app: Hono, { state, engine, hub, presigner }: 
 
   app.get("/api/ai/queue/:id", gate("get"), (c) => {
     const gen = state.generations.get(c.req.param("id"));
-    if (!gen || (state.config.legacy404AfterFinish && isTerminal(gen.status))) return notFound();
+    if (!gen) return notFound();
+    if (state.config.legacy404AfterFinish && isTerminal(gen.status)) {
+      state.injected.legacy_404++;
+      return notFound();
+    }
     return c.json(present(gen, originOf(c)));
   });
 
@@ -81,11 +87,14 @@ export function registerApiRoutes(app: Hono, { state, engine, hub, presigner }: 
     return c.json({ status: "success", generation_id: gen.id });
   });
 
-  app.get(
-    "/api/events",
-    gate("events"),
-    (c) => new Response(hub.subscribe(c.req.raw.signal), { headers: SSE_HEADERS }),
-  );
+  app.get("/api/events", gate("events"), (c) => {
+    const refused = refusal(state.streamFaults, state.random.stream);
+    if (refused) {
+      state.injected.stream_refused++;
+      return refused;
+    }
+    return new Response(hub.subscribe(c.req.raw.signal), { headers: SSE_HEADERS });
+  });
 
   app.get("/api/ai/models/:id", gate("models"), (c) => {
     const model = findModel(c.req.param("id"));

@@ -4,13 +4,21 @@ import { completionData, createCompletionEmitter } from "./completions.ts";
 import { applyPatch, type ConfigPatch, configPatchSchema, resolveConfig } from "./config.ts";
 import { registerControlRoutes } from "./control-routes.ts";
 import { notFound, oxenError } from "./errors.ts";
-import { type FaultRule, type FaultSpec, toRule } from "./faults.ts";
+import { type FaultRule, type FaultSource, type FaultSpec, faultKey, toRule } from "./faults.ts";
 import { registerFileRoutes } from "./file-routes.ts";
+import { countRest, type InjectedCounts } from "./injected.ts";
 import { createEngine, type FinishOutcome } from "./lifecycle.ts";
 import { createPresigner } from "./presign.ts";
+import { createRandoms } from "./random.ts";
 import { fileName, presentGeneration } from "./serialize.ts";
 import { createHub } from "./sse.ts";
 import { clearState, createState, type SimulatorState } from "./state.ts";
+import {
+  applyStreamFaults,
+  DEFAULT_STREAM_FAULTS,
+  type StreamFaults,
+  type StreamFaultsPatch,
+} from "./stream-faults.ts";
 import type {
   CompletionData,
   EmitRecord,
@@ -22,7 +30,9 @@ import type {
 
 export type { ConfigPatch } from "./config.ts";
 export type { FaultRoute, FaultRule, FaultSpec } from "./faults.ts";
+export type { InjectedCounts } from "./injected.ts";
 export type { SimulatorState } from "./state.ts";
+export type { StreamFaults, StreamFaultsPatch, StreamRefusal } from "./stream-faults.ts";
 export type * from "./types.ts";
 
 export interface StateSnapshot {
@@ -39,6 +49,9 @@ export interface StateSnapshot {
   credits: number | null;
   config: SimulatorConfig;
   faults: FaultRule[];
+  streamFaults: StreamFaults;
+  /** Faults actually injected since the last reset, by kind (a copy). */
+  injected: InjectedCounts;
   log: EmitRecord[];
 }
 
@@ -46,16 +59,22 @@ export interface Simulator {
   app: Hono;
   /** Live in-memory state (mutated in place; `reset` keeps the object). */
   state: SimulatorState;
-  /** Drops generations, files, counters, log and faults; restores the creation options. */
+  /** Drops generations, files, counters, log, faults and stream faults; restores the creation options. */
   reset(): void;
-  /** Validates and applies a config patch; returns the new config. Throws on invalid input. */
+  /** Validates and applies a config patch; returns the new config. Throws on invalid input. A `seed` key reseeds. */
   configure(patch: ConfigPatch): SimulatorConfig;
   /** Finishes a generation now; emits the completion event for succeeded/failed only. */
   finish(id: string, status: TerminalStatus, error?: string): FinishOutcome;
   /** Server-side close of every open `/events` stream; returns how many. */
   closeStreams(): number;
+  /** Counted (`count`, default 1) or, with `probability`, persistent until cleared. */
   addFault(spec: FaultSpec): FaultRule;
+  /** Clears every REST fault rule, counted and probabilistic. */
   clearFaults(): void;
+  /** Validates and applies a partial stream-fault update; returns the new settings. Throws on invalid input. */
+  setStreamFaults(patch: StreamFaultsPatch): StreamFaults;
+  /** Turns every stream fault off. */
+  clearStreamFaults(): void;
   /** `origin` is used for result URLs; default: each generation's enqueue origin. */
   snapshot(origin?: string): StateSnapshot;
   snapshotGeneration(id: string, origin?: string): Record<string, unknown> | undefined;
@@ -70,9 +89,24 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   const initial = resolveConfig(options);
   const state = createState(structuredClone(initial), options.logLimit ?? 10_000);
   const hub = createHub(
-    () => state.config,
-    () => state.counters.noise++,
+    () => ({
+      keepAliveMs: state.config.keepAliveMs,
+      noiseEveryMs: state.config.noiseEveryMs,
+      faults: state.streamFaults,
+    }),
+    {
+      onNoise: () => state.counters.noise++,
+      onInject: (kind, count = 1) => {
+        state.injected[kind] += count;
+      },
+      random: () => state.random.stream(),
+    },
   );
+  const faults: FaultSource = {
+    rules: () => state.faults,
+    random: () => state.random.rest(),
+    injected: (route, rule) => countRest(state.injected, faultKey(route, rule)),
+  };
   const presigner = createPresigner(() => state.config.resultUrlTtlSeconds);
   const engine = createEngine(state, createCompletionEmitter(state, hub, presigner, options.onEmit));
   const app = new Hono();
@@ -90,7 +124,9 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     },
     configure(patch) {
       const wasAuto = state.config.autoComplete;
-      state.config = applyPatch(state.config, configPatchSchema.parse(patch));
+      const parsed = configPatchSchema.parse(patch);
+      state.config = applyPatch(state.config, parsed);
+      if (parsed.seed !== undefined) state.random = createRandoms(state.config.seed);
       hub.reconfigure();
       if (!wasAuto && state.config.autoComplete) engine.resumeParked();
       return state.config;
@@ -105,6 +141,15 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     clearFaults() {
       state.faults.length = 0;
     },
+    setStreamFaults(patch) {
+      state.streamFaults = applyStreamFaults(state.streamFaults, patch);
+      hub.reconfigure();
+      return state.streamFaults;
+    },
+    clearStreamFaults() {
+      state.streamFaults = { ...DEFAULT_STREAM_FAULTS };
+      hub.reconfigure();
+    },
     snapshot(origin) {
       return {
         generations: [...state.generations.values()].map((gen) => present(gen, origin)),
@@ -115,6 +160,8 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
         credits: state.config.credits,
         config: state.config,
         faults: state.faults,
+        streamFaults: state.streamFaults,
+        injected: structuredClone(state.injected),
         log: state.log,
       };
     },
@@ -136,8 +183,8 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     },
   };
 
-  registerApiRoutes(app, { state, engine, hub, presigner });
-  registerFileRoutes(app, state, presigner);
+  registerApiRoutes(app, { state, engine, hub, presigner, faults });
+  registerFileRoutes(app, state, presigner, faults);
   registerControlRoutes(app, sim);
   app.notFound(() => notFound());
   app.onError((error) => {

@@ -31,9 +31,13 @@ export function createCompletionEmitter(
     if (gen.status !== "succeeded" && gen.status !== "failed") return;
     const data = completionData(gen, presigner.url(gen.origin, fileName(gen)));
     const at_ms = Date.now();
-    const delivered_to = hub.broadcast(COMPLETION_EVENT, data);
-    if (delivered_to > 0) state.counters.emitted++;
-    else state.counters.dropped++;
+    const delivered_to = hub.broadcastCompletion(COMPLETION_EVENT, data);
+    if (delivered_to > 0) {
+      state.counters.emitted++;
+    } else {
+      state.counters.dropped++;
+      state.injected.events_dropped++;
+    }
     pushLog(state, { generation_id: gen.id, status: data.status, model: gen.model, at_ms, delivered_to });
     try {
       onEmit?.({ event: COMPLETION_EVENT, data, at_ms, delivered_to });

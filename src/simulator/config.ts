@@ -14,6 +14,7 @@ export const DEFAULT_CONFIG: SimulatorConfig = {
   credits: null,
   resultUrlTtlSeconds: 3600,
   modelSchemaKey: "request_schema",
+  seed: null,
 };
 
 const ms = z.number().min(0);
@@ -31,6 +32,7 @@ const configFields = {
   credits: z.number().int().min(0).nullable().optional(),
   resultUrlTtlSeconds: z.number().int().min(1).optional(),
   modelSchemaKey: z.enum(["request_schema", "json_request_schema"]).optional(),
+  seed: z.number().int().nullable().optional(),
 };
 
 /** Body of `POST /_control/config`: unknown keys are an error there. */

@@ -4,6 +4,7 @@ import type { Simulator } from "./app.ts";
 import { configPatchSchema, formatIssues } from "./config.ts";
 import { jsonResponse } from "./errors.ts";
 import { faultSpecSchema } from "./faults.ts";
+import { streamFaultsPatchSchema } from "./stream-faults.ts";
 
 const finishSchema = z.strictObject({
   status: z.enum(["succeeded", "failed", "cancelled"]),
@@ -67,6 +68,19 @@ export function registerControlRoutes(app: Hono, sim: Simulator): void {
   app.delete("/_control/faults", (c) => {
     sim.clearFaults();
     return c.json({ faults: [] });
+  });
+
+  app.get("/_control/stream-faults", (c) => c.json(sim.state.streamFaults));
+
+  app.post("/_control/stream-faults", async (c) => {
+    const body = await readBody(c, streamFaultsPatchSchema);
+    if (!body.ok) return body.response;
+    return c.json(sim.setStreamFaults(body.value));
+  });
+
+  app.delete("/_control/stream-faults", (c) => {
+    sim.clearStreamFaults();
+    return c.json(sim.state.streamFaults);
   });
 
   app.get("/_control/state", (c) => c.json(sim.snapshot(new URL(c.req.url).origin)));

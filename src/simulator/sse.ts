@@ -1,11 +1,17 @@
+import type { StreamFaultKind } from "./injected.ts";
+import { junkBlock, splitWrites, terminateLines, type WireState } from "./sse-wire.ts";
+import type { StreamFaults } from "./stream-faults.ts";
+
 /** Fan-out of the user-scoped `/events` stream: no buffering, no replay, no ids. */
 export interface Hub {
   subscribe(signal?: AbortSignal): ReadableStream<Uint8Array>;
   /** Writes one event to every open stream; returns how many streams got it. */
   broadcast(event: string, data: unknown): number;
+  /** Like broadcast, plus the per-event stream faults (junk, duplicates, close after N). */
+  broadcastCompletion(event: string, data: unknown): number;
   /** Server-side close of every open stream; returns how many were closed. */
   closeAll(): number;
-  /** Re-reads keep-alive and noise settings. */
+  /** Re-reads keep-alive, noise and stream-fault settings. */
   reconfigure(): void;
   readonly size: number;
 }
@@ -13,12 +19,24 @@ export interface Hub {
 export interface HubSettings {
   keepAliveMs: number;
   noiseEveryMs: number;
+  faults: StreamFaults;
 }
 
-interface Subscriber {
+export interface HubHooks {
+  onNoise?: () => void;
+  onInject?: (kind: StreamFaultKind, count?: number) => void;
+  /** Randomness for chunk boundaries and mixed line endings. */
+  random?: () => number;
+}
+
+interface Subscriber extends WireState {
   controller: ReadableStreamDefaultController<Uint8Array> | null;
   keepAlive: ReturnType<typeof setTimeout> | null;
+  closer: ReturnType<typeof setTimeout> | null;
   closed: boolean;
+  openedAt: number;
+  completions: number;
+  junkWritten: number;
 }
 
 export const SSE_HEADERS = {
@@ -29,6 +47,8 @@ export const SSE_HEADERS = {
 
 // A reader this far behind is dropped, as a real server would, instead of growing memory forever.
 const MAX_BACKLOG_CHUNKS = 10_000;
+// Chunked frames are a few hundred one-byte writes each: allow the same backlog in frames, roughly.
+const CHUNKED_BACKLOG_FACTOR = 256;
 
 const NOISE = [
   (n: number) =>
@@ -37,16 +57,24 @@ const NOISE = [
     ["notification", { kind: "usage", message: "Monthly usage report is ready", sequence: n }] as const,
 ];
 
-export function createHub(settings: () => HubSettings, onNoise: () => void = () => {}): Hub {
+const eventLines = (event: string, data: unknown): string[] => [
+  `event: ${event}`,
+  `data: ${JSON.stringify(data)}`,
+  "",
+];
+
+export function createHub(settings: () => HubSettings, hooks: HubHooks = {}): Hub {
+  const { onNoise = () => {}, onInject = () => {}, random = Math.random } = hooks;
   const encoder = new TextEncoder();
   const subscribers = new Set<Subscriber>();
   let noiseTimer: ReturnType<typeof setInterval> | null = null;
   let noiseCount = 0;
 
-  function drop(sub: Subscriber): void {
-    if (sub.closed) return;
+  function drop(sub: Subscriber): boolean {
+    if (sub.closed) return false;
     sub.closed = true;
     if (sub.keepAlive) clearTimeout(sub.keepAlive);
+    if (sub.closer) clearTimeout(sub.closer);
     subscribers.delete(sub);
     try {
       sub.controller?.close();
@@ -54,25 +82,44 @@ export function createHub(settings: () => HubSettings, onNoise: () => void = () 
       // Already cancelled by the client.
     }
     if (subscribers.size === 0) stopNoise();
+    return true;
   }
 
   function armKeepAlive(sub: Subscriber): void {
     if (sub.keepAlive) clearTimeout(sub.keepAlive);
     sub.keepAlive = null;
     const every = settings().keepAliveMs;
-    if (every > 0 && !sub.closed) sub.keepAlive = setTimeout(() => write(sub, ": keep-alive\n\n"), every);
+    if (every > 0 && !sub.closed) sub.keepAlive = setTimeout(() => write(sub, [": keep-alive", ""]), every);
   }
 
-  function write(sub: Subscriber, frame: string): boolean {
+  function armCloser(sub: Subscriber): void {
+    if (sub.closer) clearTimeout(sub.closer);
+    sub.closer = null;
+    const after = settings().faults.closeAfterMs;
+    if (after === null || sub.closed) return;
+    sub.closer = setTimeout(
+      () => {
+        if (drop(sub)) onInject("stream_closed_after_ms");
+      },
+      Math.max(0, sub.openedAt + after - Date.now()),
+    );
+  }
+
+  function write(sub: Subscriber, lines: readonly string[]): boolean {
     const controller = sub.controller;
     if (sub.closed || !controller) return false;
-    try {
-      controller.enqueue(encoder.encode(frame));
-    } catch {
+    const { lineEndings, chunking } = settings().faults;
+    // Checked before writing, so a frame reported undelivered (counted as dropped) is never sent.
+    const limit = MAX_BACKLOG_CHUNKS * (chunking === "none" ? 1 : CHUNKED_BACKLOG_FACTOR);
+    if ((controller.desiredSize ?? 0) < -limit) {
       drop(sub);
       return false;
     }
-    if ((controller.desiredSize ?? 0) < -MAX_BACKLOG_CHUNKS) {
+    const text = terminateLines(lines, lineEndings, random, sub);
+    const pieces = splitWrites(encoder.encode(text), chunking, random);
+    try {
+      for (const piece of pieces) controller.enqueue(piece);
+    } catch {
       drop(sub);
       return false;
     }
@@ -80,10 +127,35 @@ export function createHub(settings: () => HubSettings, onNoise: () => void = () 
     return true;
   }
 
+  function writeCompletion(sub: Subscriber, lines: readonly string[], duplicate: boolean): boolean {
+    const faults = settings().faults;
+    for (let i = 0; i < faults.junk; i++) {
+      const junk = junkBlock(sub.junkWritten++);
+      if (!write(sub, junk)) return false;
+      onInject("junk_lines", junk.filter((line) => line !== "").length);
+    }
+    if (!write(sub, lines)) return false;
+    if (duplicate) onInject("events_duplicated");
+    if (faults.chunking !== "none") onInject("events_chunked");
+    if (faults.lineEndings !== "lf") onInject("events_line_endings");
+    return true;
+  }
+
+  function deliver(sub: Subscriber, lines: readonly string[]): boolean {
+    const faults = settings().faults;
+    if (!writeCompletion(sub, lines, false)) return false;
+    if (faults.duplicate) writeCompletion(sub, lines, true);
+    sub.completions++;
+    if (faults.closeAfterEvents !== null && sub.completions >= faults.closeAfterEvents && drop(sub)) {
+      onInject("stream_closed_after_events");
+    }
+    return true;
+  }
+
   function broadcast(event: string, data: unknown): number {
-    const frame = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+    const lines = eventLines(event, data);
     let delivered = 0;
-    for (const sub of [...subscribers]) if (write(sub, frame)) delivered++;
+    for (const sub of [...subscribers]) if (write(sub, lines)) delivered++;
     return delivered;
   }
 
@@ -106,12 +178,22 @@ export function createHub(settings: () => HubSettings, onNoise: () => void = () 
 
   return {
     subscribe(signal) {
-      const sub: Subscriber = { controller: null, keepAlive: null, closed: false };
+      const sub: Subscriber = {
+        controller: null,
+        keepAlive: null,
+        closer: null,
+        closed: false,
+        openedAt: Date.now(),
+        completions: 0,
+        junkWritten: 0,
+        endsWithCr: false,
+      };
       const stream = new ReadableStream<Uint8Array>({
         start(controller) {
           sub.controller = controller;
           subscribers.add(sub);
           armKeepAlive(sub);
+          armCloser(sub);
           startNoise();
         },
         cancel() {
@@ -122,6 +204,12 @@ export function createHub(settings: () => HubSettings, onNoise: () => void = () 
       return stream;
     },
     broadcast,
+    broadcastCompletion(event, data) {
+      const lines = eventLines(event, data);
+      let delivered = 0;
+      for (const sub of [...subscribers]) if (deliver(sub, lines)) delivered++;
+      return delivered;
+    },
     closeAll() {
       const open = [...subscribers];
       for (const sub of open) drop(sub);
@@ -130,7 +218,10 @@ export function createHub(settings: () => HubSettings, onNoise: () => void = () 
     reconfigure() {
       stopNoise();
       startNoise();
-      for (const sub of subscribers) armKeepAlive(sub);
+      for (const sub of subscribers) {
+        armKeepAlive(sub);
+        armCloser(sub);
+      }
     },
     get size() {
       return subscribers.size;

@@ -1,4 +1,7 @@
 import type { FaultRule } from "./faults.ts";
+import { clearInjected, createInjected, type InjectedCounts } from "./injected.ts";
+import { createRandoms, type Randoms } from "./random.ts";
+import { DEFAULT_STREAM_FAULTS, type StreamFaults } from "./stream-faults.ts";
 import type { EmitRecord, Generation, ImageFormat, SimulatorConfig } from "./types.ts";
 
 export interface SimulatorState {
@@ -8,7 +11,11 @@ export interface SimulatorState {
   /** Servable result files: id -> format (generation ids and synchronous edit ids). */
   files: Map<string, ImageFormat>;
   faults: FaultRule[];
+  streamFaults: StreamFaults;
   counters: { emitted: number; dropped: number; noise: number };
+  injected: InjectedCounts;
+  /** Seeded from config.seed; replaced on reseed, so read it through the state. */
+  random: Randoms;
   log: EmitRecord[];
   logLimit: number;
 }
@@ -19,7 +26,10 @@ export function createState(config: SimulatorConfig, logLimit: number): Simulato
     generations: new Map(),
     files: new Map(),
     faults: [],
+    streamFaults: { ...DEFAULT_STREAM_FAULTS },
     counters: { emitted: 0, dropped: 0, noise: 0 },
+    injected: createInjected(),
+    random: createRandoms(config.seed),
     log: [],
     logLimit,
   };
@@ -31,9 +41,12 @@ export function clearState(state: SimulatorState, config: SimulatorConfig): void
   state.generations.clear();
   state.files.clear();
   state.faults.length = 0;
+  state.streamFaults = { ...DEFAULT_STREAM_FAULTS };
   state.counters.emitted = 0;
   state.counters.dropped = 0;
   state.counters.noise = 0;
+  clearInjected(state.injected);
+  state.random = createRandoms(config.seed);
   state.log.length = 0;
 }
 

@@ -1,5 +1,7 @@
 // Helpers for the simulator's own tests (HTTP only, no vitest imports).
 
+import { createParser, type EventSourceMessage } from "eventsource-parser";
+
 // biome-ignore lint/suspicious/noExplicitAny: JSON bodies are inspected freely in tests.
 export type Json = any;
 
@@ -143,6 +145,72 @@ function parseBlock(block: string, frames: SseFrame[]): void {
       frame.data = frame.data === undefined ? line.slice(6) : `${frame.data}\n${line.slice(6)}`;
   }
   if (frame.event !== undefined || frame.data !== undefined) frames.push(frame);
+}
+
+export interface ParsedEvents {
+  status: number;
+  headers: Headers;
+  /** Every dispatched event, in order (event is undefined for a plain "message"). */
+  events: EventSourceMessage[];
+  comments: string[];
+  /** Parser complaints (unknown fields, say): reported, not fatal. */
+  errors: string[];
+  /** Everything received, decoded, for checking the bytes themselves. */
+  raw: string;
+  /** Data of the media_generation_completed events, parsed. */
+  completions(): Json[];
+  ended: Promise<void>;
+  close(): void;
+}
+
+/** Spec-compliant reader (eventsource-parser): any line endings, any chunking. */
+export async function openParsedEvents(baseUrl: string, key: string = DEV_KEY): Promise<ParsedEvents> {
+  const abort = new AbortController();
+  const res = await fetch(`${baseUrl}/events`, {
+    headers: { authorization: `Bearer ${key}` },
+    signal: abort.signal,
+  });
+  const out = {
+    events: [] as EventSourceMessage[],
+    comments: [] as string[],
+    errors: [] as string[],
+    raw: "",
+  };
+  const parser = createParser({
+    onEvent: (event) => out.events.push(event),
+    onComment: (comment) => out.comments.push(comment),
+    onError: (error) => out.errors.push(error.message),
+  });
+  const reader = res.body?.getReader();
+  const decoder = new TextDecoder();
+  const ended = (async () => {
+    if (!reader) return;
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        const text = decoder.decode(value, { stream: true });
+        out.raw += text;
+        parser.feed(text);
+      }
+    } catch {
+      // Aborted by close().
+    }
+  })();
+  return {
+    status: res.status,
+    headers: res.headers,
+    events: out.events,
+    comments: out.comments,
+    errors: out.errors,
+    completions: () =>
+      out.events.filter((e) => e.event === "media_generation_completed").map((e) => JSON.parse(e.data)),
+    get raw() {
+      return out.raw;
+    },
+    ended,
+    close: () => abort.abort(),
+  };
 }
 
 export const completionFor =

@@ -23,6 +23,8 @@ export interface SimulatorConfig {
   resultUrlTtlSeconds: number;
   /** Name of the schema field in the model object (Oxen docs use both). */
   modelSchemaKey: SchemaKey;
+  /** Seeds the randomness of probabilistic faults, chunk boundaries and mixed line endings; null = unseeded. Setting it reseeds. */
+  seed: number | null;
 }
 
 export interface CompletionData {

@@ -52,4 +52,9 @@ describe("isolation between clients", () => {
     expect((await call("GET", `/v1/edits/${editId}`, { token: ADMIN })).status).toBe(401);
     expect((await call("GET", "/v1/edits", { token: ADMIN })).status).toBe(401);
   });
+
+  it("has no chaos hooks unless the operator turns them on", async () => {
+    const res = await call("POST", "/_chaos/abort?target=hub", { token: ADMIN });
+    expect(res.status).toBe(404);
+  });
 });
