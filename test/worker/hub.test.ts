@@ -1,4 +1,4 @@
-import { abortAllDurableObjects, runDurableObjectAlarm } from "cloudflare:test";
+import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { readConfig } from "../../src/config";
@@ -72,5 +72,32 @@ describe("hub", () => {
     await h.ensureConnected();
     await fetch(`${simBase()}/_control/streams/close`, { method: "POST" });
     await until(async () => (await sim("/state")).subscribers >= 1 && (await h.status()).connected);
+  });
+
+  it("reads Oxen's legacy 404 for a finished job as an unknown outcome, never as success", async () => {
+    const client = await newClient();
+    const path = uniquePath("legacy");
+    await sim("/config", { autoComplete: false });
+    try {
+      const res = await call("POST", "/v1/edits", {
+        token: client.api_key,
+        body: { prompt: "p", input_image: ["https://example.com/a.png"], webhook: hookUrl(path) },
+      });
+      await abortAllDurableObjects();
+      await sim("/config", { legacy404AfterFinish: true });
+      await sim(`/generations/${res.body.outputs[0].generation_id}/finish`, { status: "succeeded" });
+      const h = await hub();
+      // Past the grace a fresh registration gets (Oxen may 404 an id it has only just accepted).
+      await runInDurableObject(h, (_instance, state) => {
+        state.storage.sql.exec("UPDATE generations SET registered_at = 0");
+      });
+      expect(await runDurableObjectAlarm(h)).toBe(true);
+      const hooks = await until(async () => ((await received(path)).length ? received(path) : null));
+      const payload = JSON.parse(hooks[0]!.body);
+      expect(payload.type).toBe("edit.failed");
+      expect(payload.data.error.message).toMatch(/outcome is unknown/);
+    } finally {
+      await sim("/config", { autoComplete: true, legacy404AfterFinish: false });
+    }
   });
 });
