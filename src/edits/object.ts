@@ -27,6 +27,8 @@ import { EditStore } from "./store";
 const KV_WRITE_INTERVAL_MS = 1_000;
 /** While unfinished, the edit re-registers with the hub this often, in case the hub lost it. */
 export const REGISTRATION_CHECK_MS = 5 * 60_000;
+/** A registration that failed (or never ran) is tried again this soon. */
+export const REGISTRATION_RETRY_MS = 5_000;
 
 export interface CreateEditRequest {
   id: string;
@@ -83,7 +85,14 @@ export class EditObject extends DurableObject<Env> {
     if (this.#creating) await this.#creating;
     const existing = this.#store.load();
     if (existing) {
-      if (this.#store.fingerprint() === req.fingerprint) return { ok: true, snapshot: existing };
+      if (this.#store.fingerprint() === req.fingerprint) {
+        // A retry after the object died mid-create: finish what the first call could not.
+        if (!isTerminal(existing.edit.status) && this.#store.getTime("registered_at") === null) {
+          await this.#register(existing);
+          return { ok: true, snapshot: this.#store.load() ?? existing };
+        }
+        return { ok: true, snapshot: existing };
+      }
       return fail(
         new ApiError(
           409,
@@ -253,6 +262,11 @@ export class EditObject extends DurableObject<Env> {
     const snap: Snapshot = { client_id: req.client_id, edit };
     this.#store.migrate();
     this.#store.save(snap, req.fingerprint);
+    // Armed with the save, before anything can fail: if the object dies before the hub knows the
+    // generations, this alarm registers them. (No await between the writes: they commit together.)
+    const watchdog = Date.now() + REGISTRATION_RETRY_MS;
+    this.#store.setTime("registration_check_at", watchdog);
+    await this.ctx.storage.setAlarm(watchdog);
     await this.#register(snap);
     const latest = this.#store.load() ?? snap;
     await this.#publish(latest);
@@ -268,11 +282,12 @@ export class EditObject extends DurableObject<Env> {
     try {
       const hub = await hubStub(this.env, this.#config);
       const early = await hub.register(snap.edit.id, ids);
+      this.#store.setTime("registered_at", Date.now());
       if (early.length > 0) await this.applyUpdates(early);
     } catch (e) {
       // Retried soon by the alarm; until then the generations are only in this object.
       log("warn", "edit could not register with hub", { edit_id: snap.edit.id, error: errorMessage(e) });
-      this.#store.setTime("registration_check_at", Date.now() + 5_000);
+      this.#store.setTime("registration_check_at", Date.now() + REGISTRATION_RETRY_MS);
     }
   }
 
