@@ -4,6 +4,8 @@ export interface Received {
   headers: Record<string, string>;
   body: string;
   at: number;
+  /** performance.now() on arrival, for latency figures measured in the same process. */
+  hr: number;
   /** Whether the signature verified against any secret registered for the path (null: none registered). */
   verified: boolean | null;
   answered: number;

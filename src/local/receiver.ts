@@ -79,6 +79,7 @@ export class Receiver {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
+    const hr = performance.now();
     const body = Buffer.concat(chunks).toString("utf8");
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     if (path.startsWith("/_control/")) return this.#control(path, req, body, res);
@@ -89,7 +90,7 @@ export class Receiver {
     const secrets = this.#secrets.get(path);
     const verified = secrets ? secrets.some((s) => verifies(s, body, headers)) : null;
     const reply = this.#scripts.get(path)?.shift() ?? this.policy(path);
-    this.received.push({ path, headers, body, at: Date.now(), verified, answered: reply.status });
+    this.received.push({ path, headers, body, at: Date.now(), hr, verified, answered: reply.status });
     for (const w of this.#waiters.splice(0)) w();
     if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
     if (reply.status === 0) {

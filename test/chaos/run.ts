@@ -51,7 +51,7 @@ interface Tracked {
   fate: Fate;
   expected: "succeeded" | "failed" | "cancelled";
   paths: string[];
-  final?: { status: string; error: { message: string } | null };
+  final?: { status: string; error: { message: string } | null; outputs: { status: string; error: string | null }[] };
 }
 
 export interface ChaosReport {
@@ -310,7 +310,7 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
             prefer: "wait=5",
           });
           if (["succeeded", "failed", "cancelled"].includes(res.body?.status)) {
-            t.final = { status: res.body.status, error: res.body.error };
+            t.final = { status: res.body.status, error: res.body.error, outputs: res.body.outputs };
             pending.delete(t);
           }
         }),
@@ -420,9 +420,14 @@ function report(
       if (accepted.length > 1) duplicates += accepted.length - 1;
       if (new Set(got.map((r) => r.headers["webhook-id"])).size > 1) duplicatesWithOtherId++;
       badSignatures += got.filter((r) => r.verified !== true).length;
-      if (got.some((r) => JSON.parse(r.body).type !== type)) wrongStatus++;
+      const types = got.map((r) => JSON.parse(r.body).type as string).filter((x) => x !== type);
+      if (types.length > 0) {
+        wrongStatus++;
+        wrong.push(`${t.id} ${p}: webhook types ${types.join(",")} for a ${type} edit`);
+      }
     }
   }
+  for (const w of wrong.slice(0, 20)) console.error(`chaos: wrong: ${w}`);
   const relay5xx = [...counts.relayResponses].filter(([s]) => s === 500).reduce((n, [, c]) => n + c, 0);
   const terminal = tracked.filter((t) => t.final).length;
   const lost = expectedDeliveries - delivered;
