@@ -1,10 +1,11 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { freePort } from "./src/local/wrangler-dev.ts";
+import { freePorts } from "./src/local/wrangler-dev.ts";
 
 // Picked here because workerd's bindings are fixed when the config loads; global-setup listens on them.
-process.env.TEST_SIM_PORT ??= String(await freePort());
-process.env.TEST_RECEIVER_PORT ??= String(await freePort());
+const [simPort, receiverPort] = await freePorts(2);
+process.env.TEST_SIM_PORT ??= String(simPort);
+process.env.TEST_RECEIVER_PORT ??= String(receiverPort);
 
 const workerd = (extraBindings: Record<string, string> = {}) =>
   cloudflareTest({

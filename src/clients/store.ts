@@ -33,8 +33,7 @@ export async function createClient(kv: KVNamespace, name: string, now = Date.now
     secrets: [{ secret: newWebhookSecret(), expires_at: null }],
     created_at: iso(now),
   };
-  await kv.put(clientKey(record.id), JSON.stringify(record));
-  await kv.put(apiKeyKey(record.key_hash), record.id);
+  await saveClient(kv, record);
   return { record, apiKey };
 }
 
@@ -42,10 +41,12 @@ export async function getClient(kv: KVNamespace, id: string): Promise<ClientReco
   return kv.get<ClientRecord>(clientKey(id), "json");
 }
 
-/** Looks a client up by its api key; only the key's hash is ever stored. */
+/**
+ * Looks a client up by its api key, in one read: the record is kept under the key's hash too
+ * (only the hash is ever stored). Authentication is on every call, so the second read matters.
+ */
 export async function findClientByApiKey(kv: KVNamespace, apiKey: string): Promise<ClientRecord | null> {
-  const id = await kv.get(apiKeyKey(await sha256Hex(apiKey)));
-  return id ? getClient(kv, id) : null;
+  return kv.get<ClientRecord>(apiKeyKey(await sha256Hex(apiKey)), "json");
 }
 
 /** The secrets that sign at `now`: the current one first, then any still inside their overlap. */
@@ -65,5 +66,6 @@ export function rotated(record: ClientRecord, now = Date.now()): ClientRecord {
 }
 
 export async function saveClient(kv: KVNamespace, record: ClientRecord): Promise<void> {
-  await kv.put(clientKey(record.id), JSON.stringify(record));
+  const json = JSON.stringify(record);
+  await Promise.all([kv.put(clientKey(record.id), json), kv.put(apiKeyKey(record.key_hash), json)]);
 }

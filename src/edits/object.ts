@@ -23,6 +23,11 @@ import {
 } from "./status";
 import { EditStore } from "./store";
 
+/**
+ * How long the client's secrets, once read, sign without being read again. A rotation keeps the
+ * old secret signing for 24 h, so a minute's lag in picking up the new one breaks no receiver.
+ */
+const SECRETS_FRESH_MS = 60_000;
 /** KV allows one write per second per key; faster changes are coalesced. */
 const KV_WRITE_INTERVAL_MS = 1_000;
 /** While unfinished, the edit re-registers with the hub this often, in case the hub lost it. */
@@ -40,6 +45,8 @@ export interface CreateEditRequest {
   webhooks: WebhookSpec[];
   metadata: Record<string, string>;
   created_at: string;
+  /** The client's live signing secrets as the route read them; spares a KV read on the first delivery. */
+  secrets: string[];
 }
 
 export type EditResult = { ok: true; snapshot: Snapshot } | { ok: false; error: ErrorShape };
@@ -62,6 +69,7 @@ export class EditObject extends DurableObject<Env> {
   readonly #oxen: OxenClient;
   #dispatcher: Dispatcher | null = null;
   #creating: Promise<EditResult> | null = null;
+  #secrets: { values: string[]; at: number } | null = null;
   readonly #terminalWaiters = new Set<() => void>();
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -224,15 +232,19 @@ export class EditObject extends DurableObject<Env> {
       scheduleSeconds: this.#config.retryScheduleSeconds,
       allowPrivate: this.#config.allowPrivateWebhooks,
       secrets: async () => {
+        if (this.#secrets && Date.now() - this.#secrets.at < SECRETS_FRESH_MS) return this.#secrets.values;
         const clientId = this.#store.load()?.client_id;
         const client = clientId ? await getClient(this.env.EDITS, clientId) : null;
-        return client ? liveSecrets(client) : [];
+        const values = client ? liveSecrets(client) : [];
+        this.#secrets = { values, at: Date.now() };
+        return values;
       },
     });
     return this.#dispatcher;
   }
 
   async #create(req: CreateEditRequest): Promise<EditResult> {
+    this.#secrets = { values: req.secrets, at: Date.now() };
     const hub = await hubStub(this.env, this.#config);
     // Subscribed before enqueueing: Oxen drops events nobody listens for. If the stream cannot
     // open in time we go on; the hub's REST reconciliation covers that gap.
@@ -269,7 +281,8 @@ export class EditObject extends DurableObject<Env> {
     await this.ctx.storage.setAlarm(watchdog);
     await this.#register(snap);
     const latest = this.#store.load() ?? snap;
-    await this.#publish(latest);
+    // The caller need not wait for KV: reads of an unfinished edit ask this object.
+    this.#publishSoon(latest);
     await this.#schedule();
     return { ok: true, snapshot: latest };
   }
@@ -317,8 +330,12 @@ export class EditObject extends DurableObject<Env> {
       this.ctx.waitUntil(this.#deliverDue());
       for (const wake of [...this.#terminalWaiters]) wake();
     }
-    await this.#publish(next);
+    this.#publishSoon(next);
     await this.#schedule();
+  }
+
+  #publishSoon(snap: Snapshot): void {
+    this.ctx.waitUntil(this.#publish(snap).then(() => this.#schedule()));
   }
 
   /** Writes the KV snapshot, at most once a second; a write that must wait is left to the alarm. */

@@ -12,16 +12,28 @@ export interface WranglerDev {
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === "object" && addr ? addr.port : 0));
-    });
+/** Ports that were free a moment ago, all distinct: each is held until all are chosen. */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const srv = createServer();
+          srv.once("error", reject);
+          srv.listen(0, "127.0.0.1", () => resolve(srv));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => {
+    const addr = s.address();
+    return typeof addr === "object" && addr ? addr.port : 0;
   });
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
 }
+
+export const freePort = async (): Promise<number> => (await freePorts(1))[0] as number;
 
 const live = new Set<ChildProcess>();
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
@@ -47,17 +59,21 @@ export async function startWranglerDev(opts: {
   stdio?: "inherit" | "pipe" | "ignore";
   readyTimeoutMs?: number;
   extraArgs?: string[];
+  /** A prebuilt script to serve instead of wrangler.toml's main. */
+  script?: string;
 }): Promise<WranglerDev> {
-  const port = opts.port ?? (await freePort());
+  const [freeA, inspectorPort] = await freePorts(2);
+  const port = opts.port ?? (freeA as number);
   const tmpState = opts.persistTo ? null : mkdtempSync(join(tmpdir(), "relay-state-"));
   const args = [
     "dev",
+    ...(opts.script ? [opts.script] : []),
     "--ip",
     "127.0.0.1",
     "--port",
     String(port),
     "--inspector-port",
-    String(await freePort()),
+    String(inspectorPort),
     "--show-interactive-dev-session=false",
     "--persist-to",
     opts.persistTo ?? (tmpState as string),

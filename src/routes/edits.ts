@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { liveSecrets } from "../clients/store";
 import { readConfig } from "../config";
 import { editIdForKey, requestFingerprint } from "../edits/idempotency";
 import { listEditIds, readSnapshot, type Snapshot } from "../edits/kv";
@@ -218,6 +219,7 @@ export const editRoutes = new OpenAPIHono<AppEnv>()
       client_id: clientId,
       fingerprint: await requestFingerprint(request),
       created_at: iso(Date.now()),
+      secrets: liveSecrets(c.get("client")),
       ...request,
     };
     const result = await callObject<EditResult>(

@@ -10,7 +10,11 @@ export interface EnqueueResult {
   relayP99: number;
 }
 
-const body = { model: "qwen-image-edit-2511", prompt: "Add a funny hat", input_image: ["https://example.com/a.png"] };
+const body = {
+  model: "qwen-image-edit-2511",
+  prompt: "Add a funny hat",
+  input_image: ["https://example.com/a.png"],
+};
 
 async function timed(fn: () => Promise<unknown>): Promise<number> {
   const t = performance.now();
@@ -19,7 +23,11 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
 }
 
 /** POST /v1/edits beside a direct POST /ai/queue to the same simulator, at one concurrency. */
-export async function enqueueOverhead(bench: Bench, calls: number, concurrency: number): Promise<EnqueueResult> {
+export async function enqueueOverhead(
+  bench: Bench,
+  calls: number,
+  concurrency: number,
+): Promise<EnqueueResult> {
   const direct = () =>
     fetch(`${bench.sim.baseUrl}/ai/queue`, {
       method: "POST",

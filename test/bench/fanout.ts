@@ -16,7 +16,10 @@ export async function fanout(bench: Bench, edits: number, tag: string): Promise<
   const prefix = `/fan-${tag}/`;
   const created = await pool(edits, 32, (i) =>
     createEdit(bench, i, {
-      webhooks: [{ url: `${bench.receiver.url}${prefix}${i}/a` }, { url: `${bench.receiver.url}${prefix}${i}/b` }],
+      webhooks: [
+        { url: `${bench.receiver.url}${prefix}${i}/a` },
+        { url: `${bench.receiver.url}${prefix}${i}/b` },
+      ],
     }),
   );
   const gens = created.map((e) => e.outputs[0]?.generation_id as string);
@@ -26,7 +29,9 @@ export async function fanout(bench: Bench, edits: number, tag: string): Promise<
   const want = edits * 2;
   await bench.receiver.waitFor((all) => all.filter((r) => r.path.startsWith(prefix)).length >= want, 120_000);
   const hooks = bench.receiver.received.filter((r) => r.path.startsWith(prefix));
-  const latencies = hooks.map((h) => h.hr - (bench.emittedAt.get(genOf.get(h.path.slice(0, -2)) ?? "") ?? burstStart));
+  const latencies = hooks.map(
+    (h) => h.hr - (bench.emittedAt.get(genOf.get(h.path.slice(0, -2)) ?? "") ?? burstStart),
+  );
   const last = Math.max(...hooks.map((h) => h.hr)) - burstStart;
   return {
     edits,

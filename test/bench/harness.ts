@@ -57,7 +57,8 @@ export async function startBench(opts: { clients: number; bundle: string }): Pro
       ADMIN_TOKEN: ADMIN,
       ALLOW_PRIVATE_WEBHOOKS: "true",
     },
-    extraArgs: [opts.bundle, "--no-bundle", "--log-level", "warn"],
+    script: opts.bundle,
+    extraArgs: ["--no-bundle", "-c", "wrangler.toml", "--log-level", "warn"],
   });
   const clients = [];
   for (let i = 0; i < opts.clients; i++) {
@@ -95,6 +96,7 @@ export async function createEdit(
     },
     body: JSON.stringify({ prompt: "Add a funny hat", input_image: ["https://example.com/a.png"], ...body }),
   });
-  if (res.status !== 202) throw new Error(`bench: POST /v1/edits answered ${res.status}: ${await res.text()}`);
+  if (res.status !== 202)
+    throw new Error(`bench: POST /v1/edits answered ${res.status}: ${await res.text()}`);
   return (await res.json()) as { id: string; outputs: { generation_id: string }[] };
 }

@@ -16,7 +16,11 @@ const TERMINAL = new Set(["succeeded", "failed", "cancelled"]);
  * Completion → webhook, against the alternative Oxen's docs give: a client polling
  * GET /ai/queue/{id} every 2 s. The same jobs feed both; each starts its poller when enqueued.
  */
-export async function notificationLatency(bench: Bench, jobs: number, perSecond: number): Promise<LatencyResult> {
+export async function notificationLatency(
+  bench: Bench,
+  jobs: number,
+  perSecond: number,
+): Promise<LatencyResult> {
   const pollSeen = new Map<string, number>();
   const pollers: Promise<void>[] = [];
   const paths = new Map<string, string>();
@@ -62,7 +66,9 @@ export async function notificationLatency(bench: Bench, jobs: number, perSecond:
 
 async function poll(bench: Bench, gen: string, seen: Map<string, number>): Promise<void> {
   for (let i = 0; i < 60; i++) {
-    const res = await fetch(`${bench.sim.baseUrl}/ai/queue/${gen}`, { headers: { authorization: `Bearer ${OXEN_KEY}` } });
+    const res = await fetch(`${bench.sim.baseUrl}/ai/queue/${gen}`, {
+      headers: { authorization: `Bearer ${OXEN_KEY}` },
+    });
     const body = (await res.json()) as { status: string };
     if (TERMINAL.has(body.status)) {
       seen.set(gen, performance.now());

@@ -8,7 +8,11 @@ export function percentile(samples: number[], p: number): number {
 
 export const ms = (n: number) => (Number.isFinite(n) ? `${n.toFixed(n < 10 ? 2 : 1)} ms` : "n/a");
 
-export async function pool<T>(count: number, concurrency: number, fn: (i: number) => Promise<T>): Promise<T[]> {
+export async function pool<T>(
+  count: number,
+  concurrency: number,
+  fn: (i: number) => Promise<T>,
+): Promise<T[]> {
   const out: T[] = new Array(count);
   let next = 0;
   await Promise.all(

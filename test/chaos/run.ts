@@ -51,7 +51,11 @@ interface Tracked {
   fate: Fate;
   expected: "succeeded" | "failed" | "cancelled";
   paths: string[];
-  final?: { status: string; error: { message: string } | null; outputs: { status: string; error: string | null }[] };
+  final?: {
+    status: string;
+    error: { message: string } | null;
+    outputs: { status: string; error: string | null }[];
+  };
 }
 
 export interface ChaosReport {
@@ -394,16 +398,17 @@ function report(
   let rightStatus = 0;
   let unknownOutcome = 0;
   let wrongStatus = 0;
+  const wrong: string[] = [];
   for (const t of tracked) {
     if (!t.final) continue;
+    // Under Oxen's legacy 404 a generation whose event was lost can only end "outcome unknown".
+    const unknown = t.final.outputs.some((g) => UNKNOWN.test(g.error ?? ""));
     if (t.final.status === t.expected) rightStatus++;
-    else if (
-      t.final.status === "failed" &&
-      t.expected !== "cancelled" &&
-      UNKNOWN.test(t.final.error?.message ?? "")
-    )
-      unknownOutcome++;
-    else wrongStatus++;
+    else if (unknown && t.expected !== "cancelled" && t.final.status === "failed") unknownOutcome++;
+    else {
+      wrongStatus++;
+      wrong.push(`${t.id}: expected ${t.expected}, got ${t.final.status} ${JSON.stringify(t.final.outputs)}`);
+    }
   }
   let expectedDeliveries = 0;
   let delivered = 0;
