@@ -26,13 +26,7 @@ const relay = await startWranglerDev({
   },
 });
 
-const shutdown = async () => {
-  await relay.stop();
-  await Promise.all([sim?.close(), inbox.close()]);
-  process.exit(0);
-};
-process.on("SIGINT", shutdown);
-process.on("SIGTERM", shutdown);
+// Ctrl-C: wrangler-dev.ts stops wrangler's process group; the simulator and inbox live in this process.
 
 const res = await fetch(`${relay.url}/v1/clients`, {
   method: "POST",

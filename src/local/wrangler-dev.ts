@@ -47,6 +47,13 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 process.once("exit", () => {
   for (const c of live) killGroup(c, "SIGKILL");
 });
+// A signal ends Node without running "exit" handlers: stop the children first, then go.
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.once(signal, () => {
+    for (const c of live) killGroup(c, "SIGKILL");
+    process.exit(128 + (signal === "SIGINT" ? 2 : signal === "SIGTERM" ? 15 : 1));
+  });
+}
 
 /**
  * Runs the worker under `wrangler dev` in its own process group, so that stopping it (on failure

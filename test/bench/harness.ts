@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Receiver } from "../../src/local/receiver.ts";
@@ -48,7 +48,9 @@ export async function startBench(opts: { clients: number; bundle: string }): Pro
     },
   });
   const receiver = await new Receiver().listen();
-  const persist = mkdtempSync(join(tmpdir(), "relay-bench-"));
+  // Durable Object storage on tmpfs where there is one: locally every commit is an fsync of the
+  // VM's disk, which says nothing about the relay (on Cloudflare the storage is replicated, not local).
+  const persist = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "relay-bench-"));
   const relay = await startWranglerDev({
     persistTo: persist,
     vars: {

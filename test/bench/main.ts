@@ -8,7 +8,7 @@ import { fanout } from "./fanout.ts";
 import { buildBundle, startBench } from "./harness.ts";
 import { hubFootprint } from "./hub.ts";
 import { notificationLatency } from "./latency.ts";
-import { ms } from "./stats.ts";
+import { ms, percentile } from "./stats.ts";
 
 // `npm run bench` (full, writes docs/benchmarks.md) or `npm run bench -- --smoke` (tiny counts).
 const smoke = process.argv.includes("--smoke");
@@ -24,7 +24,21 @@ const started = Date.now();
 const outdir = mkdtempSync(join(tmpdir(), "relay-bench-build-"));
 const bench = await startBench({ clients: 32, bundle: buildBundle(outdir) });
 try {
-  const lat = await notificationLatency(bench, n(1_000, 20), n(50, 20));
+  // The runtime's own floor: a route that does no I/O, through the same wrangler dev.
+  const floor: number[] = [];
+  for (let i = 0; i < n(300, 20); i++) {
+    const t = performance.now();
+    await fetch(`${bench.relay.url}/no-such-route`).then((r) => r.arrayBuffer());
+    floor.push(performance.now() - t);
+  }
+  row(
+    "Runtime floor: a request that does no I/O, p50 / p99 (sequential)",
+    `${ms(percentile(floor, 50))} / ${ms(percentile(floor, 99))}`,
+    "",
+    "",
+  );
+
+  const lat = await notificationLatency(bench, n(1_000, 20), 20);
   const ratio = lat.pollP50 / lat.relayP50;
   row(
     "Notification latency (completion → webhook), p50",
