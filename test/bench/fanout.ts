@@ -23,7 +23,7 @@ export async function fanout(bench: Bench, edits: number, tag: string): Promise<
     }),
   );
   const gens = created.map((e) => e.outputs[0]?.generation_id as string);
-  const genOf = new Map(created.map((e, i) => [`${prefix}${i}`, gens[i] as string]));
+  const genOf = new Map(gens.map((g, i) => [`${prefix}${i}`, g]));
   const burstStart = performance.now();
   for (const g of gens) bench.sim.sim.finish(g, "succeeded");
   const want = edits * 2;
