@@ -56,9 +56,8 @@ export function createApp() {
   });
   app.notFound((c) => c.json(errorBody("not_found", `No route for ${c.req.method} ${c.req.path}.`), 404));
 
-  app.route("/", healthRoutes);
-  app.route("/", clientRoutes);
-  app.route("/", editRoutes);
+  // Chained, so the route types flow into AppType for `hono/client`.
+  const routes = app.route("/", healthRoutes).route("/", clientRoutes).route("/", editRoutes);
   app.route("/", chaosRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
@@ -70,7 +69,8 @@ export function createApp() {
       description: "Image edits on Oxen's models, with signed webhooks when they finish.",
     },
   });
-  return app;
+  return routes;
 }
 
-export type App = ReturnType<typeof createApp>;
+/** The relay's routes, for a typed client: `hc<AppType>(url)` from `hono/client`. */
+export type AppType = ReturnType<typeof createApp>;
