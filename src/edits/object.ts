@@ -10,6 +10,7 @@ import { OxenClient } from "../oxen/client";
 import { updateFromRest } from "../oxen/events";
 import { Dispatcher } from "../webhooks/dispatcher";
 import { type Delivery, toDelivery } from "./deliveries";
+import { EventStreams } from "./event-stream";
 import { type Snapshot, writeSnapshot } from "./kv";
 import type { Edit, EditInput, WebhookSpec } from "./schema";
 import {
@@ -71,6 +72,7 @@ export class EditObject extends DurableObject<Env> {
   #creating: Promise<EditResult> | null = null;
   #secrets: { values: string[]; at: number } | null = null;
   readonly #terminalWaiters = new Set<() => void>();
+  readonly #streams = new EventStreams();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -186,6 +188,14 @@ export class EditObject extends DurableObject<Env> {
     const failed = outcomes.find((o) => "error" in o && o.error);
     if (failed && "error" in failed && failed.error) return fail(failed.error);
     return { ok: true, snapshot: this.#store.load() ?? snap };
+  }
+
+  /** `GET /v1/edits/{id}/events`, served here so that it can stay open until the edit finishes. */
+  override async fetch(request: Request): Promise<Response> {
+    const snap = this.#store.load();
+    if (!snap) return new Response(null, { status: 404 });
+    const past = this.#dispatch.outbox.events();
+    return this.#streams.response(past, isTerminal(snap.edit.status), request.headers.get("last-event-id"));
   }
 
   async deliveries(): Promise<Delivery[]> {
@@ -318,15 +328,24 @@ export class EditObject extends DurableObject<Env> {
     const type = terminalEventType(status);
     const becameTerminal = type !== null && !isTerminal(snap.edit.status);
     // One transaction: an edit is never terminal without its event in the outbox.
+    const event =
+      becameTerminal && type
+        ? {
+            event_id: newId("msg"),
+            type,
+            payload: JSON.stringify({ type, timestamp: iso(now), data: edit }),
+            created_at: now,
+          }
+        : null;
     this.ctx.storage.transactionSync(() => {
       this.#store.save(next);
-      if (becameTerminal) {
+      if (event && type) {
         const urls = [...new Set(edit.webhooks.filter((w) => w.events.includes(type)).map((w) => w.url))];
-        const payload = JSON.stringify({ type, timestamp: iso(now), data: edit });
-        this.#dispatch.outbox.addEvent({ event_id: newId("msg"), type, payload, created_at: now }, urls);
+        this.#dispatch.outbox.addEvent(event, urls);
       }
     });
-    if (becameTerminal) {
+    if (event) {
+      this.#streams.publish(event, true);
       this.ctx.waitUntil(this.#deliverDue());
       for (const wake of [...this.#terminalWaiters]) wake();
     }

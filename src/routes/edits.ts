@@ -136,6 +136,25 @@ const listDeliveries = createRoute({
   },
 });
 
+const editEvents = createRoute({
+  method: "get",
+  path: "/v1/edits/{id}/events",
+  tags: ["edits"],
+  summary: "Server-Sent Events of the edit's events (the webhook payloads), ending after the terminal one",
+  security: bearerSecurity,
+  middleware: [requireClient] as const,
+  request: { params: IdParam },
+  responses: {
+    200: {
+      description:
+        "`event: edit.succeeded` (or failed, cancelled), `id:` the webhook-id, `data:` the webhook body",
+      content: { "text/event-stream": { schema: z.string() } },
+    },
+    204: { description: "Everything was already sent (an EventSource reconnecting after the end)" },
+    ...commonErrors,
+  },
+});
+
 const RedeliverySchema = z
   .object({
     object: z.literal("redelivery"),
@@ -263,6 +282,14 @@ export const editRoutes = new OpenAPIHono<AppEnv>()
     const snap = await ownEdit(c, c.req.valid("param").id);
     const data = await callObject("deliveries", () => c.env.EDIT.getByName(snap.edit.id).deliveries());
     return c.json({ data: data as z.output<typeof DeliverySchema>[] }, 200);
+  })
+  .openapi(editEvents, async (c) => {
+    const snap = await ownEdit(c, c.req.valid("param").id);
+    const headers: Record<string, string> = {};
+    const last = c.req.header("last-event-id");
+    if (last) headers["last-event-id"] = last;
+    // The edit's object serves the stream, so that it can hold it open until the edit finishes.
+    return c.env.EDIT.getByName(snap.edit.id).fetch(new Request("https://edit/events", { headers }));
   })
   .openapi(redeliver, async (c) => {
     const snap = await ownEdit(c, c.req.valid("param").id);

@@ -1,3 +1,4 @@
+import { EventSource } from "eventsource";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Receiver } from "../../src/local/receiver.ts";
@@ -137,6 +138,56 @@ describe("an edit in, a signed webhook out", () => {
     const lag = res.at - finishedAt;
     console.log(`Prefer: wait answered ${lag.toFixed(1)} ms after the completion`);
     expect(lag).toBeLessThan(500);
+  });
+
+  it("streams an edit's events to an EventSource, ending after the terminal one", async () => {
+    const created = await api("POST", "/v1/clients", ADMIN, { name: "sse" });
+    const { api_key, webhook_secret } = created.body;
+    receiver.secrets("/sse", [webhook_secret]);
+    const edit = await api("POST", "/v1/edits", api_key, {
+      prompt: "Add a funny hat",
+      input_image: ["https://example.com/a.png"],
+      webhook: `${receiver.url}/sse`,
+    });
+    const authed = (input: string | URL, init?: Parameters<typeof fetch>[1]) =>
+      fetch(input, {
+        ...init,
+        headers: { ...(init?.headers as Record<string, string>), authorization: `Bearer ${api_key}` },
+      });
+    const url = `${relay.url}/v1/edits/${edit.body.id}/events`;
+    const es = new EventSource(url, { fetch: authed });
+    try {
+      await new Promise((resolve, reject) => {
+        es.addEventListener("open", resolve);
+        es.addEventListener("error", reject);
+      });
+      const got = new Promise<MessageEvent>((resolve) => es.addEventListener("edit.succeeded", resolve));
+      await finish(edit.body.outputs[0].generation_id, "succeeded");
+      const event = await got;
+      await receiver.waitFor((all) => all.some((r) => r.path === "/sse"));
+      const hook = receiver.on("/sse")[0]!;
+      expect(event.data).toBe(hook.body);
+      expect(event.lastEventId).toBe(hook.headers["webhook-id"]);
+      // The stream ends; the EventSource's reconnect is told (204) there is nothing more.
+      for (let i = 0; i < 100 && es.readyState !== EventSource.CLOSED; i++)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(es.readyState).toBe(EventSource.CLOSED);
+    } finally {
+      es.close();
+    }
+    // A late subscriber gets the terminal event at once.
+    const late = new EventSource(url, { fetch: authed });
+    try {
+      const event = await new Promise<MessageEvent>((resolve) =>
+        late.addEventListener("edit.succeeded", resolve),
+      );
+      expect(JSON.parse(event.data).data.id).toBe(edit.body.id);
+    } finally {
+      late.close();
+    }
+    const other = await api("POST", "/v1/clients", ADMIN, { name: "sse-other" });
+    const forbidden = await fetch(url, { headers: { authorization: `Bearer ${other.body.api_key}` } });
+    expect(forbidden.status).toBe(404);
   });
 
   it("writes no key, secret or signature to the logs", async () => {
