@@ -10,6 +10,7 @@ import { chaosRoutes } from "./routes/chaos";
 import { clientRoutes } from "./routes/clients";
 import { editRoutes } from "./routes/edits";
 import { healthRoutes } from "./routes/health";
+import { registerWebhooks } from "./webhooks/openapi";
 
 export const VERSION = "0.1.0";
 
@@ -61,6 +62,7 @@ export function createApp() {
   app.route("/", chaosRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
+  registerWebhooks(app.openAPIRegistry);
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {

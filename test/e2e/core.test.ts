@@ -1,3 +1,4 @@
+import { Validator } from "@seriousme/openapi-schema-validator";
 import { EventSource } from "eventsource";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -188,6 +189,38 @@ describe("an edit in, a signed webhook out", () => {
     const other = await api("POST", "/v1/clients", ADMIN, { name: "sse-other" });
     const forbidden = await fetch(url, { headers: { authorization: `Bearer ${other.body.api_key}` } });
     expect(forbidden.status).toBe(404);
+  });
+
+  it("serves an OpenAPI 3.1 document that a validator accepts, covering every route and webhook", async () => {
+    const doc = (await (await fetch(`${relay.url}/openapi.json`)).json()) as any;
+    const result = await new Validator().validate(doc);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(doc.openapi).toBe("3.1.0");
+    const routes = Object.entries(doc.paths).flatMap(([p, ops]) =>
+      Object.keys(ops as object).map((m) => `${m} ${p}`),
+    );
+    expect(routes.sort()).toEqual(
+      [
+        "get /healthz",
+        "post /v1/clients",
+        "post /v1/clients/{id}/rotate-secret",
+        "get /v1/edits",
+        "post /v1/edits",
+        "get /v1/edits/{id}",
+        "post /v1/edits/{id}/cancel",
+        "get /v1/edits/{id}/deliveries",
+        "get /v1/edits/{id}/events",
+        "post /v1/edits/{id}/redeliver",
+      ].sort(),
+    );
+    expect(Object.keys(doc.webhooks).sort()).toEqual(["edit.cancelled", "edit.failed", "edit.succeeded"]);
+    for (const [route, ops] of Object.entries(doc.paths)) {
+      for (const op of Object.values(ops as Record<string, any>)) {
+        if (route.startsWith("/v1/"))
+          expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(["400", "401", "404"]));
+      }
+    }
   });
 
   it("writes no key, secret or signature to the logs", async () => {

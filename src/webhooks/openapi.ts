@@ -1,0 +1,45 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
+import { EditSchema } from "../edits/schema";
+import { EVENT_TYPES } from "../edits/status";
+
+const header = (description: string, example: string) => ({ description, example });
+
+/** The webhooks the relay sends, in the document's `webhooks` section (OpenAPI 3.1). */
+export function registerWebhooks(registry: OpenAPIHono["openAPIRegistry"]): void {
+  for (const type of EVENT_TYPES) {
+    registry.registerWebhook({
+      method: "post",
+      path: type,
+      summary: `Sent to each subscribed URL when an edit ends as ${type.slice(5)}`,
+      description:
+        "Signed per Standard Webhooks. Any 2xx acknowledges it; anything else is retried on the schedule. " +
+        "The same `webhook-id` on every URL, retry and redelivery: dedupe on it.",
+      request: {
+        headers: z.object({
+          "webhook-id": z.string().openapi(header("One per event", "msg_3okvMS5UeaWkaovWaX2Yw4")),
+          "webhook-timestamp": z.string().openapi(header("Unix seconds of this attempt", "1795486480")),
+          "webhook-signature": z
+            .string()
+            .openapi(
+              header("v1,<base64 HMAC-SHA256>, space-separated while two secrets are live", "v1,K5oZ…="),
+            ),
+          "user-agent": z.string().openapi(header("The relay and its version", "oxen-edit-relay/0.1.0")),
+        }),
+        body: {
+          content: {
+            "application/json": {
+              schema: z
+                .object({ type: z.literal(type), timestamp: z.string(), data: EditSchema })
+                .openapi(`${type.replace(".", "_")}_event`),
+            },
+          },
+        },
+      },
+      responses: {
+        200: { description: "Any 2xx: delivered" },
+        410: { description: "Gone: stop sending to this URL" },
+      },
+    });
+  }
+}
