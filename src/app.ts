@@ -1,4 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { Scalar } from "@scalar/hono-api-reference";
 import { HTTPException } from "hono/http-exception";
 import { limitBody } from "./http/body";
 import { ApiError, errorBody } from "./http/errors";
@@ -71,6 +72,9 @@ export function createApp() {
       description: "Image edits on Oxen's models, with signed webhooks when they finish.",
     },
   });
+  // The API reference, rendered by Scalar from the document above; its script is served from
+  // this relay's own assets, not a CDN.
+  app.get("/docs", Scalar({ url: "/openapi.json", cdn: "/docs-assets/scalar.js", pageTitle: "oxen-edit-relay API" }));
   return routes;
 }
 

@@ -10,9 +10,7 @@ describe("limits", () => {
     // All at once, so that even a slow machine puts more than 600 calls inside one 10 s window.
     for (let round = 0; round < 3 && !limited; round++) {
       const results = await Promise.all(
-        Array.from({ length: 700 }, () =>
-          call("GET", "/v1/edits/x", { token: a.api_key }),
-        ),
+        Array.from({ length: 700 }, () => call("GET", "/v1/edits/x", { token: a.api_key })),
       );
       statuses.push(...results.map((r) => r.status));
       limited = results.find((r) => r.status === 429);
