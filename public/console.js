@@ -15,7 +15,9 @@ function el(tag, attrs = {}, children = []) {
 }
 
 async function api(path) {
-  const res = await fetch(path, { headers: { authorization: `Bearer ${sessionStorage.getItem("relayKey")}` } });
+  const res = await fetch(path, {
+    headers: { authorization: `Bearer ${sessionStorage.getItem("relayKey")}` },
+  });
   const body = await res.json();
   if (!res.ok) throw new Error(body?.error?.message ?? `HTTP ${res.status}`);
   return body;
@@ -32,13 +34,28 @@ async function render() {
       data.map(async (edit) => {
         const { data: attempts } = await api(`/v1/edits/${edit.id}/deliveries`);
         const lines = attempts.map(
-          (a) => `${a.type} → ${a.url}\n  #${a.attempt} ${a.status_code ?? "—"} ${a.error ?? "ok"} (${a.duration_ms} ms)`,
+          (a) =>
+            `${a.type} → ${a.url}\n  #${a.attempt} ${a.status_code ?? "—"} ${a.error ?? "ok"} (${a.duration_ms} ms)`,
         );
         return el("tr", { "data-edit": edit.id }, [
-          el("td", {}, [el("div", {}, [edit.id]), el("small", {}, [edit.created_at]), el("div", {}, [edit.input.prompt])]),
-          el("td", { class: `status ${edit.status}` }, [edit.status, edit.error ? `: ${edit.error.message}` : ""]),
+          el("td", {}, [
+            el("div", {}, [edit.id]),
+            el("small", {}, [edit.created_at]),
+            el("div", {}, [edit.input.prompt]),
+          ]),
+          el("td", { class: `status ${edit.status}` }, [
+            edit.status,
+            edit.error ? `: ${edit.error.message}` : "",
+          ]),
           el("td", {}, images(edit.input.input_image, "input")),
-          el("td", {}, images(edit.outputs.map((o) => o.url), "output")),
+          el(
+            "td",
+            {},
+            images(
+              edit.outputs.map((o) => o.url),
+              "output",
+            ),
+          ),
           el("td", { class: "attempts" }, [lines.join("\n") || "none yet"]),
         ]);
       }),

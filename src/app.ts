@@ -74,7 +74,10 @@ export function createApp() {
   });
   // The API reference, rendered by Scalar from the document above; its script is served from
   // this relay's own assets, not a CDN.
-  app.get("/docs", Scalar({ url: "/openapi.json", cdn: "/docs-assets/scalar.js", pageTitle: "oxen-edit-relay API" }));
+  app.get(
+    "/docs",
+    Scalar({ url: "/openapi.json", cdn: "/docs-assets/scalar.js", pageTitle: "oxen-edit-relay API" }),
+  );
   return routes;
 }
 
