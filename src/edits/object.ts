@@ -241,6 +241,7 @@ export class EditObject extends DurableObject<Env> {
       timeoutMs: this.#config.webhookTimeoutMs,
       scheduleSeconds: this.#config.retryScheduleSeconds,
       allowPrivate: this.#config.allowPrivateWebhooks,
+      editId: () => this.#store.load()?.edit.id,
       secrets: async () => {
         if (this.#secrets && Date.now() - this.#secrets.at < SECRETS_FRESH_MS) return this.#secrets.values;
         const clientId = this.#store.load()?.client_id;

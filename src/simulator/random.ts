@@ -5,7 +5,7 @@ export interface Randoms {
 }
 
 // mulberry32: tiny, fast, and good enough to pick fault outcomes reproducibly.
-function mulberry32(seed: number): () => number {
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -11,6 +11,8 @@ export interface DispatcherOptions {
   timeoutMs: number;
   scheduleSeconds: readonly number[];
   allowPrivate: boolean;
+  /** For the logs: which edit this outbox belongs to. */
+  editId: () => string | undefined;
   /** The live signing secrets of the edit's client, read at each attempt so rotation applies. */
   secrets: () => Promise<string[]>;
 }
@@ -62,6 +64,7 @@ export class Dispatcher {
       this.outbox.finish(row, event.type, attempt, result, outcome, Date.now());
       // The URL is left out on purpose: receivers often carry tokens in it.
       log(outcome.kind === "delivered" ? "info" : "warn", "webhook attempt", {
+        edit_id: this.#opts.editId(),
         event_id: row.event_id,
         type: event.type,
         attempt,

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Receiver, type Reply } from "../../src/local/receiver.ts";
 import { startWranglerDev, type WranglerDev } from "../../src/local/wrangler-dev.ts";
+import { mulberry32 } from "../../src/simulator/random.ts";
 import { type RunningSimulator, startSimulator } from "../../src/simulator/server.ts";
 
 /**
@@ -79,23 +80,12 @@ const ADMIN = "chaos-admin-token";
 const OXEN_KEY = "sim_chaos_key";
 const UNKNOWN = /outcome is unknown/;
 
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<ChaosReport> {
   const o = { ...DEFAULT_CHAOS, ...options };
   const say = o.log ?? (() => {});
-  const random = rng(o.seed);
+  const random = mulberry32(o.seed);
   const started = Date.now();
   const deadline = started + o.timeLimitMs;
   const persist = mkdtempSync(join(tmpdir(), "relay-chaos-"));
