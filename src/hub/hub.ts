@@ -6,7 +6,7 @@ import { mapLimit, sleep } from "../lib/time";
 import { OxenClient } from "../oxen/client";
 import { updateFromRest } from "../oxen/events";
 import { readCompletions } from "../oxen/stream";
-import { reconnectDelayMs } from "./backoff";
+import { afterStreamEnd } from "./backoff";
 import { HubStore } from "./store";
 
 /** Heartbeat of the one alarm: restarts a dead stream, reconciles, prunes. */
@@ -145,25 +145,32 @@ export class Hub extends DurableObject<Env> {
   async #runStream(ac: AbortController): Promise<void> {
     let failures = 0;
     while (!ac.signal.aborted) {
+      let openedAt: number | null = null;
+      let events = 0;
       try {
         const res = await this.#oxen.openEvents(ac.signal);
         if (!res.ok || !res.body) {
           await res.body?.cancel();
           throw new Error(`event stream answered HTTP ${res.status}`);
         }
-        failures = 0;
+        openedAt = Date.now();
         this.#setConnected(true);
         log("info", "hub stream connected");
         // Whatever finished while nobody listened is only learnt over REST.
         void this.reconcile();
-        await readCompletions(res.body, (update) => void this.#onCompletion(update));
+        await readCompletions(res.body, (update) => {
+          events++;
+          void this.#onCompletion(update);
+        });
         log("warn", "hub stream ended by Oxen");
       } catch (e) {
         if (!ac.signal.aborted) log("warn", "hub stream failed", { error: errorMessage(e), failures });
       }
       this.#setConnected(false);
       if (ac.signal.aborted) break;
-      await sleep(reconnectDelayMs(failures++));
+      const next = afterStreamEnd(failures, openedAt === null ? null : { ms: Date.now() - openedAt, events });
+      failures = next.failures;
+      if (next.delayMs > 0) await sleep(next.delayMs);
     }
   }
 
