@@ -1,12 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { EditCreateBody, normaliseWebhooks } from "./schema";
+import { EditCreateBody, editInput, normaliseWebhooks } from "./schema";
 
 const minimal = { prompt: "Add a funny hat", input_image: ["https://example.com/a.png"] };
 
 describe("EditCreateBody", () => {
   it("applies Oxen's defaults", () => {
-    expect(EditCreateBody.parse(minimal)).toMatchObject({
-      model: "qwen-image-edit-2511",
+    const body = EditCreateBody.parse(minimal);
+    expect(body.model).toBe("qwen-image-edit-2511");
+    expect(editInput(body)).toMatchObject({
       aspect_ratio: "16:9",
       negative_prompt: " ",
       output_format: "png",
@@ -15,12 +16,11 @@ describe("EditCreateBody", () => {
   });
   it("accepts data:image URLs and a single URL string", () => {
     expect(
-      EditCreateBody.parse({ ...minimal, input_image: "data:image/png;base64,AAAA" }).input_image,
+      editInput(EditCreateBody.parse({ ...minimal, input_image: "data:image/png;base64,AAAA" })).input_image,
     ).toEqual(["data:image/png;base64,AAAA"]);
   });
   it("lists every violation with its path", () => {
     const r = EditCreateBody.safeParse({
-      model: "nope",
       input_image: [],
       aspect_ratio: "5:4",
       num_generations: 9,
@@ -30,16 +30,16 @@ describe("EditCreateBody", () => {
     expect(r.success).toBe(false);
     const paths = r.error?.issues.map((i) => i.path.join(".")).sort();
     expect(paths).toEqual(
-      expect.arrayContaining([
-        "model",
-        "prompt",
-        "input_image",
-        "aspect_ratio",
-        "num_generations",
-        "metadata.k",
-      ]),
+      expect.arrayContaining(["prompt", "input_image", "aspect_ratio", "num_generations", "metadata.k"]),
     );
     expect(r.error?.issues.some((i) => i.code === "unrecognized_keys")).toBe(true);
+  });
+  it("takes any well-formed model id (Oxen says whether it exists) and rejects malformed ones", () => {
+    expect(
+      EditCreateBody.safeParse({ ...minimal, model: "flux-kontext-dev", guidance_scale: 3 }).success,
+    ).toBe(true);
+    const bad = EditCreateBody.safeParse({ ...minimal, model: "no such model!" });
+    expect(bad.error?.issues.map((i) => i.path.join("."))).toEqual(["model"]);
   });
   it("caps webhooks at five in all and metadata at sixteen pairs", () => {
     const hook = { url: "https://example.com/h" };

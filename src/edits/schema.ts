@@ -2,7 +2,6 @@ import { z } from "@hono/zod-openapi";
 import { EVENT_TYPES, GENERATION_STATUSES } from "./status";
 
 export const DEFAULT_MODEL = "qwen-image-edit-2511";
-export const KNOWN_MODELS = [DEFAULT_MODEL] as const;
 export const ASPECT_RATIOS = ["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] as const;
 export const OUTPUT_FORMATS = ["webp", "jpg", "png"] as const;
 export const MAX_WEBHOOKS = 5;
@@ -32,21 +31,47 @@ const WebhookSpecInput = z.strictObject({
   events: z.array(EventTypeSchema).min(1).max(EVENT_TYPES.length).optional(),
 });
 
+/** An Oxen model id, e.g. `qwen-image-edit-2511`; whether it exists is Oxen's to say. */
+const ModelId = z
+  .string()
+  .regex(/^[A-Za-z0-9][\w.\-:/]{0,99}$/, "not a model id")
+  .default(DEFAULT_MODEL);
+
+/** The fields the relay itself reads; everything else is a parameter of the model. */
+export const RELAY_FIELDS = [
+  "model",
+  "prompt",
+  "input_image",
+  "num_generations",
+  "webhook",
+  "webhooks",
+  "metadata",
+];
+
+/** qwen-image-edit-2511's own parameters, with Oxen's defaults; its schema is built in. */
+const QwenParams = z.strictObject({
+  aspect_ratio: z.enum(ASPECT_RATIOS).default("16:9"),
+  negative_prompt: z.string().max(10_000).default(" "),
+  output_format: z.enum(OUTPUT_FORMATS).default("png"),
+});
+
+export const modelParams = (body: Record<string, unknown>): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(body).filter(([k]) => !RELAY_FIELDS.includes(k)));
+
 export const EditCreateBody = z
-  .strictObject({
-    model: z
-      .string()
-      .default(DEFAULT_MODEL)
-      .refine((m) => (KNOWN_MODELS as readonly string[]).includes(m), {
-        message: `unknown model; known: ${KNOWN_MODELS.join(", ")}`,
-      }),
+  .object({
+    model: ModelId,
     prompt: z.string().min(1).max(10_000),
-    input_image: z
-      .union([ImageUrl, z.array(ImageUrl).min(1).max(16)])
-      .transform((v) => (Array.isArray(v) ? v : [v])),
-    aspect_ratio: z.enum(ASPECT_RATIOS).default("16:9"),
-    negative_prompt: z.string().max(10_000).default(" "),
-    output_format: z.enum(OUTPUT_FORMATS).default("png"),
+    input_image: z.union([ImageUrl, z.array(ImageUrl).min(1).max(16)]),
+    aspect_ratio: z
+      .string()
+      .optional()
+      .openapi({ description: `qwen-image-edit-2511: ${ASPECT_RATIOS.join(", ")}` }),
+    negative_prompt: z.string().optional().openapi({ description: 'qwen-image-edit-2511: default " "' }),
+    output_format: z
+      .string()
+      .optional()
+      .openapi({ description: `qwen-image-edit-2511: ${OUTPUT_FORMATS.join(", ")}` }),
     num_generations: z.int().min(1).max(4).default(1),
     webhook: WebhookUrl.optional(),
     webhooks: z.array(WebhookSpecInput).max(MAX_WEBHOOKS).optional(),
@@ -57,11 +82,31 @@ export const EditCreateBody = z
       })
       .optional(),
   })
-  .refine((b) => (b.webhooks?.length ?? 0) + (b.webhook ? 1 : 0) <= MAX_WEBHOOKS, {
-    message: `at most ${MAX_WEBHOOKS} webhooks in all`,
-    path: ["webhooks"],
-  })
-  .openapi("EditCreate");
+  .catchall(z.unknown())
+  .superRefine(
+    (b, ctx) => {
+      const webhooks = Array.isArray(b.webhooks) ? b.webhooks.length : 0;
+      if (webhooks + (b.webhook ? 1 : 0) > MAX_WEBHOOKS) {
+        ctx.addIssue({
+          code: "custom",
+          message: `at most ${MAX_WEBHOOKS} webhooks in all`,
+          path: ["webhooks"],
+        });
+      }
+      // The default model's parameters are checked here, all at once with the rest; another
+      // model's are checked against the schema Oxen publishes for it (models/validate.ts).
+      if ((b.model ?? DEFAULT_MODEL) === DEFAULT_MODEL) {
+        const r = QwenParams.safeParse(modelParams(b));
+        if (!r.success) for (const issue of r.error.issues) ctx.addIssue({ ...issue } as never);
+      }
+    },
+    // Also when other fields failed: every violation is reported in one answer.
+    { when: (payload) => typeof payload.value === "object" && payload.value !== null },
+  )
+  .openapi("EditCreate", {
+    description:
+      "Any other property is a parameter of the model, checked against the model's request_schema.",
+  });
 
 export type EditCreateInput = z.output<typeof EditCreateBody>;
 
@@ -70,14 +115,16 @@ export const WebhookSpecSchema = z
   .openapi("WebhookSubscription");
 export type WebhookSpec = z.output<typeof WebhookSpecSchema>;
 
-export const EditInputSchema = z.object({
-  prompt: z.string(),
-  input_image: z.array(z.string()),
-  aspect_ratio: z.string(),
-  negative_prompt: z.string(),
-  output_format: z.string(),
-  num_generations: z.int(),
-});
+export const EditInputSchema = z
+  .object({
+    prompt: z.string(),
+    input_image: z.union([z.string(), z.array(z.string())]),
+    aspect_ratio: z.string().optional(),
+    negative_prompt: z.string().optional(),
+    output_format: z.string().optional(),
+    num_generations: z.int(),
+  })
+  .catchall(z.unknown());
 export type EditInput = z.output<typeof EditInputSchema>;
 
 export const OutputSchema = z
@@ -114,13 +161,25 @@ export function normaliseWebhooks(body: Pick<EditCreateInput, "webhook" | "webho
   return all;
 }
 
-export function editInput(body: EditCreateInput): EditInput {
+/**
+ * What is sent to Oxen and shown as the edit's `input`: the default model's parameters with its
+ * defaults applied (images always as a list), another model's as given plus `defaults`.
+ */
+export function editInput(body: EditCreateInput, defaults: Record<string, unknown> = {}): EditInput {
+  const params = modelParams(body);
+  if (body.model === DEFAULT_MODEL) {
+    return {
+      prompt: body.prompt,
+      input_image: Array.isArray(body.input_image) ? body.input_image : [body.input_image],
+      ...QwenParams.parse(params),
+      num_generations: body.num_generations,
+    };
+  }
   return {
+    ...defaults,
+    ...params,
     prompt: body.prompt,
     input_image: body.input_image,
-    aspect_ratio: body.aspect_ratio,
-    negative_prompt: body.negative_prompt,
-    output_format: body.output_format,
     num_generations: body.num_generations,
   };
 }

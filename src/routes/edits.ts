@@ -1,12 +1,13 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { liveSecrets } from "../clients/store";
-import { readConfig } from "../config";
+import { type RelayConfig, readConfig } from "../config";
 import { editIdForKey, requestFingerprint } from "../edits/idempotency";
 import { listEditIds, readSnapshot, type Snapshot } from "../edits/kv";
 import type { EditResult } from "../edits/object";
 import { loadEdit } from "../edits/read";
 import {
+  DEFAULT_MODEL,
   EditCreateBody,
   type EditCreateInput,
   EditSchema,
@@ -24,6 +25,9 @@ import type { AppEnv } from "../http/types";
 import { newId } from "../lib/ids";
 import { errorMessage, log } from "../lib/log";
 import { iso } from "../lib/time";
+import { modelSchema } from "../models/registry";
+import { schemaDefaults, validateParams } from "../models/validate";
+import { OxenClient } from "../oxen/client";
 import { checkWebhookUrl } from "../webhooks/url-safety";
 
 const IdParam = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" } }) });
@@ -192,6 +196,23 @@ function checkWebhooks(body: EditCreateInput, allowPrivate: boolean) {
   return webhooks;
 }
 
+/**
+ * The edit's input. The default model's parameters were checked with the body; any other model's
+ * are checked against the schema Oxen publishes for it.
+ */
+async function checkedInput(body: EditCreateInput, config: RelayConfig) {
+  if (body.model === DEFAULT_MODEL) return editInput(body);
+  const oxen = new OxenClient({ baseUrl: config.oxenBaseUrl, apiKey: config.oxenApiKey, timeoutMs: 5_000 });
+  const schema = await modelSchema(oxen, body.model);
+  if (!schema) return editInput(body);
+  const defaults = schemaDefaults(schema);
+  const input = editInput(body, defaults);
+  const { num_generations: _n, ...params } = input;
+  const issues = validateParams(schema, params);
+  if (issues.length > 0) throw new ApiError(400, "invalid_request", "The request is invalid.", { issues });
+  return input;
+}
+
 /** The caller's edit, or a 404 that says nothing about whether it exists for someone else. */
 async function ownEdit(c: Context<AppEnv>, id: string): Promise<Snapshot> {
   const snap = await callObject("get", () => loadEdit(c.env, id));
@@ -227,7 +248,7 @@ export const editRoutes = new OpenAPIHono<AppEnv>()
     const webhooks = checkWebhooks(body, config.allowPrivateWebhooks);
     const request = {
       model: body.model,
-      input: editInput(body),
+      input: await checkedInput(body, config),
       webhooks,
       metadata: body.metadata ?? {},
     };

@@ -20,14 +20,22 @@ describe("POST /v1/edits", () => {
     const { api_key } = await newClient();
     const res = await call("POST", "/v1/edits", {
       token: api_key,
-      body: { model: "nope", input_image: [], aspect_ratio: "5:4", num_generations: 5, bogus: true },
+      body: { input_image: [], aspect_ratio: "5:4", num_generations: 5, bogus: true },
     });
     expect(res.status).toBe(400);
     expect(res.body.error.type).toBe("invalid_request");
     const paths = res.body.error.issues.map((i: { path: string }) => i.path);
     expect(paths).toEqual(
-      expect.arrayContaining(["model", "prompt", "input_image", "aspect_ratio", "num_generations"]),
+      expect.arrayContaining(["prompt", "input_image", "aspect_ratio", "num_generations"]),
     );
+    expect(res.body.error.issues.some((i: { message: string }) => /bogus/.test(i.message))).toBe(true);
+    // Whether a model exists is Oxen's to say: an unknown one is a 400 on `model`.
+    const unknown = await call("POST", "/v1/edits", {
+      token: api_key,
+      body: body({ model: "no-such-model" }),
+    });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.issues).toEqual([{ path: "model", message: "unknown model: no-such-model" }]);
     const malformed = await call("POST", "/v1/edits", {
       token: api_key,
       raw: '{"prompt":',
