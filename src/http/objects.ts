@@ -8,13 +8,19 @@ import { ApiError } from "./errors";
  * flag. Every object method is safe to repeat (create is keyed and fingerprinted, cancel and
  * redelivery are idempotent), so a retry is right; if the object still fails, 503, never 500.
  */
-export async function callObject<T>(what: string, fn: () => Promise<T>, attempts = 3): Promise<T> {
+export async function callObject<T>(
+  requestId: string,
+  what: string,
+  fn: () => Promise<T>,
+  attempts = 3,
+): Promise<T> {
   for (let i = 1; ; i++) {
     try {
       return await fn();
     } catch (e) {
       if (e instanceof ApiError) throw e;
       log(i < attempts ? "warn" : "error", "durable object call failed", {
+        request_id: requestId,
         what,
         attempt: i,
         error: errorMessage(e),

@@ -215,7 +215,7 @@ async function checkedInput(body: EditCreateInput, config: RelayConfig) {
 
 /** The caller's edit, or a 404 that says nothing about whether it exists for someone else. */
 async function ownEdit(c: Context<AppEnv>, id: string): Promise<Snapshot> {
-  const snap = await callObject("get", () => loadEdit(c.env, id));
+  const snap = await callObject(c.get("requestId"), "get", () => loadEdit(c.env, id));
   if (!snap || snap.client_id !== c.get("client").id) throw notFound("edit");
   return snap;
 }
@@ -234,8 +234,12 @@ async function awaitPreferred(
     return (await c.env.EDIT.getByName(snap.edit.id).waitTerminal(wait * 1000)) ?? snap;
   } catch (e) {
     // The object restarted mid-wait; answer with what is known rather than fail.
-    log("warn", "wait interrupted", { edit_id: snap.edit.id, error: errorMessage(e) });
-    return (await callObject("get", () => loadEdit(c.env, snap.edit.id))) ?? snap;
+    log("warn", "wait interrupted", {
+      request_id: c.get("requestId"),
+      edit_id: snap.edit.id,
+      error: errorMessage(e),
+    });
+    return (await callObject(c.get("requestId"), "get", () => loadEdit(c.env, snap.edit.id))) ?? snap;
   }
 }
 
@@ -263,6 +267,7 @@ export const editRoutes = new OpenAPIHono<AppEnv>()
       ...request,
     };
     const result = await callObject<EditResult>(
+      c.get("requestId"),
       "create",
       async () => await c.env.EDIT.getByName(id).create(create),
     );
@@ -293,6 +298,7 @@ export const editRoutes = new OpenAPIHono<AppEnv>()
   .openapi(cancelEdit, async (c) => {
     const snap = await ownEdit(c, c.req.valid("param").id);
     const result = await callObject<EditResult>(
+      c.get("requestId"),
       "cancel",
       async () => await c.env.EDIT.getByName(snap.edit.id).cancel(),
     );
@@ -301,7 +307,9 @@ export const editRoutes = new OpenAPIHono<AppEnv>()
   })
   .openapi(listDeliveries, async (c) => {
     const snap = await ownEdit(c, c.req.valid("param").id);
-    const data = await callObject("deliveries", () => c.env.EDIT.getByName(snap.edit.id).deliveries());
+    const data = await callObject(c.get("requestId"), "deliveries", () =>
+      c.env.EDIT.getByName(snap.edit.id).deliveries(),
+    );
     return c.json({ data: data as z.output<typeof DeliverySchema>[] }, 200);
   })
   .openapi(editEvents, async (c) => {
@@ -314,7 +322,9 @@ export const editRoutes = new OpenAPIHono<AppEnv>()
   })
   .openapi(redeliver, async (c) => {
     const snap = await ownEdit(c, c.req.valid("param").id);
-    const queued = await callObject("redeliver", () => c.env.EDIT.getByName(snap.edit.id).redeliver());
+    const queued = await callObject(c.get("requestId"), "redeliver", () =>
+      c.env.EDIT.getByName(snap.edit.id).redeliver(),
+    );
     if (!queued)
       throw new ApiError(409, "edit_not_terminal", "Only a finished edit's event can be redelivered.");
     return c.json({ object: "redelivery" as const, edit_id: snap.edit.id, ...queued }, 202);

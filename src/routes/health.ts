@@ -25,7 +25,7 @@ export const healthRoutes = new OpenAPIHono<AppEnv>().openapi(health, async (c) 
     const hub = await (await hubStub(c.env, readConfig(c.env))).status();
     return c.json({ ok: true, hub }, 200);
   } catch (e) {
-    log("warn", "healthz could not reach hub", { error: errorMessage(e) });
+    log("warn", "healthz could not reach hub", { request_id: c.get("requestId"), error: errorMessage(e) });
     return c.json({ ok: true, hub: { connected: false, last_event_at: null, outstanding: 0 } }, 200);
   }
 });
