@@ -11,12 +11,15 @@ export class EditStore {
     this.#sql = sql;
   }
 
+  #exists = false;
+
   /** Whether this object holds an edit; asked before anything creates tables in it. */
   exists(): boolean {
-    return (
+    // Once made, the table stays: only a "no" needs asking again.
+    this.#exists ||=
       this.#sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'edit'").toArray().length >
-      0
-    );
+      0;
+    return this.#exists;
   }
 
   migrate(): void {
