@@ -157,9 +157,9 @@ Where the table says MISSED, the local runtime is what binds first:
 - **One thread, local storage.** Locally every Durable Object, KV and the rate limiter share one
   workerd thread, and every storage commit is a local SQLite write (on tmpfs here: on the VM's disk
   40% of the CPU time was I/O wait, so the bench keeps Durable Object storage in \`/dev/shm\`). At
-  20 jobs/s the notification path queues behind the enqueue path; the latency figure is that queue,
-  not the path itself (its p50 is the path). The burst throughput is flat in the burst size (about 90–120 deliveries/s):
-  the runtime's rate, not something that degrades with load.
+  20 jobs/s a completion now and then queues behind the enqueues sharing that thread: that is the
+  p99. The burst throughput is flat in the burst size (about 90–135 deliveries/s): the runtime's
+  rate, not something that degrades with load.
 - **What was ours, and fixed.** Timeline probes on single jobs (completion → edit object 3–5 ms,
   the KV read of the client's secrets 10–15 ms, the signed POST 7–13 ms including the storage commit
   that must precede it) showed a KV read on the hot path. Authentication now reads one KV key, not
