@@ -168,8 +168,9 @@ Where the table says MISSED, the local runtime is what binds first:
   written off the request and notification paths. A single job's completion → webhook time went
   from 20–25 ms to 11–13 ms in that probe (sequential, one job at a time). Later, every read of
   an edit asked SQLite whether the edit's table existed; the object now remembers. The full run
-  before that change measured a p50 of 115.6 ms at the same 20 jobs/s (p99 447.8 ms); it was the
-  only change on that path between the two runs.
+  before that change measured a p50 of 115.6 ms at the same 20 jobs/s (p99 447.8 ms); the two full
+  runs after it, with the same code on that path, measured p50 9.6 ms (p99 80.7 ms, 177× sooner
+  than polling) and 17.3 ms (p99 130.6 ms, 99×): the local runtime varies that much from run to run.
 - **What was ruled out.** Microbenchmarks of the relay's own CPU work per edit, in Node: request
   validation 40 µs, signing 27 µs, URL safety check 37 µs, request fingerprint 113 µs. The relay's
   own code is not where the milliseconds go.
