@@ -11,9 +11,8 @@ import { chaosRoutes } from "./routes/chaos";
 import { clientRoutes } from "./routes/clients";
 import { editRoutes } from "./routes/edits";
 import { healthRoutes } from "./routes/health";
+import { VERSION } from "./version";
 import { registerWebhooks } from "./webhooks/openapi";
-
-export const VERSION = "0.1.0";
 
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>({

@@ -3,7 +3,6 @@ export const DEFAULT_RETRY_SCHEDULE = [5, 300, 1800, 7200, 18000, 36000, 36000];
 export interface RelayConfig {
   oxenBaseUrl: string;
   oxenApiKey: string;
-  adminToken: string | undefined;
   retryScheduleSeconds: number[];
   webhookTimeoutMs: number;
   allowPrivateWebhooks: boolean;
@@ -25,7 +24,6 @@ export function readConfig(env: Env): RelayConfig {
   return {
     oxenBaseUrl: (env.OXEN_BASE_URL || "https://hub.oxen.ai/api").replace(/\/+$/, ""),
     oxenApiKey: env.OXEN_API_KEY ?? "",
-    adminToken: env.ADMIN_TOKEN || undefined,
     retryScheduleSeconds: parseRetrySchedule(env.WEBHOOK_RETRY_SCHEDULE),
     webhookTimeoutMs: positiveInt(env.WEBHOOK_TIMEOUT_MS, 15_000),
     allowPrivateWebhooks: env.ALLOW_PRIVATE_WEBHOOKS === "true",

@@ -1,18 +1,11 @@
 import { iso } from "../lib/time";
 import type { AttemptRow } from "../webhooks/outbox";
 
-/** One attempt as `GET /v1/edits/{id}/deliveries` shows it. */
-export interface Delivery {
-  event_id: string;
-  type: string;
-  url: string;
-  attempt: number;
-  status_code: number | null;
-  error: string | null;
-  duration_ms: number;
+/** One attempt as `GET /v1/edits/{id}/deliveries` shows it: the stored row, with ISO times. */
+export type Delivery = Omit<AttemptRow, "at" | "next_attempt_at"> & {
   at: string;
   next_attempt_at: string | null;
-}
+};
 
 export const toDelivery = (a: AttemptRow): Delivery => ({
   event_id: a.event_id,

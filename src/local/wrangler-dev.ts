@@ -33,8 +33,6 @@ export async function freePorts(count: number): Promise<number[]> {
   return ports;
 }
 
-export const freePort = async (): Promise<number> => (await freePorts(1))[0] as number;
-
 const live = new Set<ChildProcess>();
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid === undefined || child.exitCode !== null) return;

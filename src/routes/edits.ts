@@ -1,4 +1,4 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, OpenAPIHono, type RouteConfig, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { liveSecrets } from "../clients/store";
 import { type RelayConfig, readConfig } from "../config";
@@ -35,6 +35,25 @@ const PreferHeader = z
   .string()
   .optional()
   .openapi({ description: "`wait=N` (N ≤ 60): answer once the edit is terminal or N seconds have passed" });
+
+/** A route on one of the caller's edits: `/v1/edits/{id}…`, client key required. */
+function editRoute<M extends "get" | "post", P extends string, R extends RouteConfig["responses"]>(
+  method: M,
+  path: P,
+  summary: string,
+  responses: R,
+) {
+  return createRoute({
+    method,
+    path,
+    tags: ["edits"],
+    summary,
+    security: bearerSecurity,
+    middleware: [requireClient] as const,
+    request: { params: IdParam },
+    responses: { ...responses, ...commonErrors },
+  });
+}
 
 const createEdit = createRoute({
   method: "post",
@@ -98,16 +117,15 @@ const listEdits = createRoute({
   responses: { 200: jsonResponse("A page of edits", EditList), ...commonErrors },
 });
 
-const cancelEdit = createRoute({
-  method: "post",
-  path: "/v1/edits/{id}/cancel",
-  tags: ["edits"],
-  summary: "Cancel an edit's unfinished generations (no-op on a terminal edit)",
-  security: bearerSecurity,
-  middleware: [requireClient] as const,
-  request: { params: IdParam },
-  responses: { 200: jsonResponse("The edit", EditSchema), ...commonErrors },
-});
+const cancelEdit = editRoute(
+  "post",
+  "/v1/edits/{id}/cancel",
+  "Cancel an edit's unfinished generations (no-op on a terminal edit)",
+  {
+    200: jsonResponse("The edit", EditSchema),
+    ...commonErrors,
+  },
+);
 
 const DeliverySchema = z
   .object({
@@ -123,41 +141,26 @@ const DeliverySchema = z
   })
   .openapi("Delivery");
 
-const listDeliveries = createRoute({
-  method: "get",
-  path: "/v1/edits/{id}/deliveries",
-  tags: ["edits"],
-  summary: "Every webhook attempt for an edit",
-  security: bearerSecurity,
-  middleware: [requireClient] as const,
-  request: { params: IdParam },
-  responses: {
-    200: jsonResponse(
-      "Attempts, oldest first",
-      z.object({ data: z.array(DeliverySchema) }).openapi("DeliveryList"),
-    ),
-    ...commonErrors,
-  },
+const listDeliveries = editRoute("get", "/v1/edits/{id}/deliveries", "Every webhook attempt for an edit", {
+  200: jsonResponse(
+    "Attempts, oldest first",
+    z.object({ data: z.array(DeliverySchema) }).openapi("DeliveryList"),
+  ),
 });
 
-const editEvents = createRoute({
-  method: "get",
-  path: "/v1/edits/{id}/events",
-  tags: ["edits"],
-  summary: "Server-Sent Events of the edit's events (the webhook payloads), ending after the terminal one",
-  security: bearerSecurity,
-  middleware: [requireClient] as const,
-  request: { params: IdParam },
-  responses: {
+const editEvents = editRoute(
+  "get",
+  "/v1/edits/{id}/events",
+  "Server-Sent Events of the edit's events (the webhook payloads), ending after the terminal one",
+  {
     200: {
       description:
         "`event: edit.succeeded` (or failed, cancelled), `id:` the webhook-id, `data:` the webhook body",
       content: { "text/event-stream": { schema: z.string() } },
     },
     204: { description: "Everything was already sent (an EventSource reconnecting after the end)" },
-    ...commonErrors,
   },
-});
+);
 
 const RedeliverySchema = z
   .object({
@@ -169,20 +172,15 @@ const RedeliverySchema = z
   })
   .openapi("Redelivery");
 
-const redeliver = createRoute({
-  method: "post",
-  path: "/v1/edits/{id}/redeliver",
-  tags: ["edits"],
-  summary: "Send the edit's terminal event again to every subscribed URL, with its original webhook-id",
-  security: bearerSecurity,
-  middleware: [requireClient] as const,
-  request: { params: IdParam },
-  responses: {
+const redeliver = editRoute(
+  "post",
+  "/v1/edits/{id}/redeliver",
+  "Send the edit's terminal event again to every subscribed URL, with its original webhook-id",
+  {
     202: jsonResponse("Queued", RedeliverySchema),
     409: jsonResponse("The edit is not terminal yet", z.object({})),
-    ...commonErrors,
   },
-});
+);
 
 function checkWebhooks(body: EditCreateInput, allowPrivate: boolean) {
   const webhooks = normaliseWebhooks(body);

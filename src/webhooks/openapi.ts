@@ -2,6 +2,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "@hono/zod-openapi";
 import { EditSchema } from "../edits/schema";
 import { EVENT_TYPES } from "../edits/status";
+import { USER_AGENT } from "../version";
 
 const header = (description: string, example: string) => ({ description, example });
 
@@ -24,7 +25,7 @@ export function registerWebhooks(registry: OpenAPIHono["openAPIRegistry"]): void
             .openapi(
               header("v1,<base64 HMAC-SHA256>, space-separated while two secrets are live", "v1,K5oZ…="),
             ),
-          "user-agent": z.string().openapi(header("The relay and its version", "oxen-edit-relay/0.1.0")),
+          "user-agent": z.string().openapi(header("The relay and its version", USER_AGENT)),
         }),
         body: {
           content: {

@@ -1,6 +1,5 @@
+import { USER_AGENT } from "../version";
 import { signWebhook } from "./sign";
-
-export const USER_AGENT = "oxen-edit-relay/0.1.0";
 
 export interface AttemptResult {
   status: number;
