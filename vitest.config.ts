@@ -1,6 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { freePorts } from "./src/local/wrangler-dev.ts";
+import { freePorts } from "./tools/local/wrangler-dev.ts";
 
 // Picked here because workerd's bindings are fixed when the config loads; global-setup listens on them.
 const [simPort, receiverPort] = await freePorts(2);
@@ -28,7 +28,7 @@ export default defineConfig({
     projects: [
       {
         plugins: [workerd()],
-        test: { name: "unit", include: ["src/**/*.test.ts"], exclude: ["src/simulator/**"] },
+        test: { name: "unit", include: ["src/**/*.test.ts"] },
       },
       {
         plugins: [workerd({ TEST_RECEIVER_URL: `http://127.0.0.1:${process.env.TEST_RECEIVER_PORT}` })],
@@ -45,7 +45,7 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
-          include: ["src/simulator/**/*.test.ts", "test/e2e/**/*.test.ts"],
+          include: ["tools/simulator/**/*.test.ts", "test/e2e/**/*.test.ts"],
           testTimeout: 60_000,
           hookTimeout: 90_000,
         },

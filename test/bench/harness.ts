@@ -2,9 +2,9 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Receiver } from "../../src/local/receiver.ts";
-import { startWranglerDev, type WranglerDev } from "../../src/local/wrangler-dev.ts";
-import { type RunningSimulator, startSimulator } from "../../src/simulator/server.ts";
+import { Receiver } from "../../tools/local/receiver.ts";
+import { startWranglerDev, type WranglerDev } from "../../tools/local/wrangler-dev.ts";
+import { type RunningSimulator, startSimulator } from "../../tools/simulator/server.ts";
 
 export const OXEN_KEY = "sim_bench_key";
 export const ADMIN = "bench-admin-token";

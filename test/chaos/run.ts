@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Receiver, type Reply } from "../../src/local/receiver.ts";
-import { startWranglerDev, type WranglerDev } from "../../src/local/wrangler-dev.ts";
-import { mulberry32 } from "../../src/simulator/random.ts";
-import { type RunningSimulator, startSimulator } from "../../src/simulator/server.ts";
+import { Receiver, type Reply } from "../../tools/local/receiver.ts";
+import { startWranglerDev, type WranglerDev } from "../../tools/local/wrangler-dev.ts";
+import { mulberry32 } from "../../tools/simulator/random.ts";
+import { type RunningSimulator, startSimulator } from "../../tools/simulator/server.ts";
 
 /**
  * The chaos run: many edits with several webhooks each, against a simulated Oxen with every

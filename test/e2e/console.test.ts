@@ -1,9 +1,9 @@
 import { mkdirSync } from "node:fs";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { Receiver } from "../../src/local/receiver.ts";
-import { startWranglerDev, type WranglerDev } from "../../src/local/wrangler-dev.ts";
-import { type RunningSimulator, startSimulator } from "../../src/simulator/server.ts";
+import { Receiver } from "../../tools/local/receiver.ts";
+import { startWranglerDev, type WranglerDev } from "../../tools/local/wrangler-dev.ts";
+import { type RunningSimulator, startSimulator } from "../../tools/simulator/server.ts";
 
 // The console page and the API reference, in Debian's headless Chromium driven by playwright-core.
 const ADMIN = "console-admin-token";

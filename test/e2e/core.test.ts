@@ -2,9 +2,9 @@ import { Validator } from "@seriousme/openapi-schema-validator";
 import { EventSource } from "eventsource";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Receiver } from "../../src/local/receiver.ts";
-import { startWranglerDev, type WranglerDev } from "../../src/local/wrangler-dev.ts";
-import { type RunningSimulator, startSimulator } from "../../src/simulator/server.ts";
+import { Receiver } from "../../tools/local/receiver.ts";
+import { startWranglerDev, type WranglerDev } from "../../tools/local/wrangler-dev.ts";
+import { type RunningSimulator, startSimulator } from "../../tools/simulator/server.ts";
 
 // Black box: the worker under `wrangler dev`, the simulator as Oxen, a receiver that verifies
 // signatures with the standardwebhooks package. Nothing here reaches inside the worker.

@@ -1,6 +1,6 @@
 import type { TestProject } from "vitest/node";
-import { Receiver } from "../../src/local/receiver.ts";
-import { startSimulator } from "../../src/simulator/server.ts";
+import { Receiver } from "../../tools/local/receiver.ts";
+import { startSimulator } from "../../tools/simulator/server.ts";
 
 /**
  * Starts, on the ports vitest.config.ts picked, the Oxen simulator and a webhook receiver that

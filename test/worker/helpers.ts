@@ -1,5 +1,5 @@
 import { env, exports } from "cloudflare:workers";
-import type { Received } from "../../src/local/receiver-types";
+import type { Received } from "../../tools/local/receiver-types";
 
 export const ADMIN = "test-admin-token";
 export const simBase = () => env.OXEN_BASE_URL.replace(/\/api$/, "");
