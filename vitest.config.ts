@@ -45,7 +45,7 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
-          include: ["tools/simulator/**/*.test.ts", "test/e2e/**/*.test.ts"],
+          include: ["tools/**/*.test.ts", "test/e2e/**/*.test.ts", "test/layout/**/*.test.ts"],
           testTimeout: 60_000,
           hookTimeout: 90_000,
         },

@@ -1,9 +1,11 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
 import { HTTPException } from "hono/http-exception";
+import { toIssues } from "./core/issues";
+import { VERSION } from "./core/version";
 import { limitBody } from "./http/body";
+import { requireConfig } from "./http/config";
 import { ApiError, errorBody } from "./http/errors";
-import { toIssues } from "./http/issues";
 import type { AppEnv } from "./http/types";
 import { newId } from "./lib/ids";
 import { errorMessage, log } from "./lib/log";
@@ -11,8 +13,7 @@ import { chaosRoutes } from "./routes/chaos";
 import { clientRoutes } from "./routes/clients";
 import { editRoutes } from "./routes/edits";
 import { healthRoutes } from "./routes/health";
-import { VERSION } from "./version";
-import { registerWebhooks } from "./webhooks/openapi";
+import { registerWebhooks } from "./routes/webhook-docs";
 
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>({
@@ -40,6 +41,7 @@ export function createApp() {
       ms: Date.now() - started,
     });
   });
+  app.use("*", requireConfig);
   app.use("/v1/*", limitBody);
 
   app.onError((err, c) => {

@@ -1,8 +1,8 @@
 import { hc } from "hono/client";
 import { Webhook } from "standardwebhooks";
 import type { AppType } from "../app";
+import type { EventType } from "../core/status";
 import type { Edit } from "../edits/schema";
-import type { EventType } from "../edits/status";
 
 export type { AppType, Edit, EventType };
 

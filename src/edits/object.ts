@@ -1,40 +1,36 @@
 import { DurableObject } from "cloudflare:workers";
 import { getClient, liveSecrets } from "../clients/store";
-import { type RelayConfig, readConfig } from "../config";
-import { ApiError, type ErrorShape, toShape } from "../http/errors";
-import { hubStub } from "../hub/name";
-import { newId } from "../lib/ids";
-import { errorMessage, log } from "../lib/log";
-import { iso, mapLimit } from "../lib/time";
-import { OxenClient } from "../oxen/client";
-import { updateFromRest } from "../oxen/events";
-import { Dispatcher } from "../webhooks/dispatcher";
-import { type Delivery, toDelivery } from "./deliveries";
-import { EventStreams } from "./event-stream";
-import { type Snapshot, writeSnapshot } from "./kv";
-import type { Edit, EditInput, WebhookSpec } from "./schema";
+import { type RelayConfig, readConfig } from "../core/config";
 import {
-  aggregateError,
-  aggregateStatus,
   applyUpdate,
   type GenerationStatus,
   type GenerationUpdate,
   isTerminal,
-  terminalEventType,
-} from "./status";
+  type Output,
+} from "../core/status";
+import { hubStub } from "../hub/name";
+import { newId } from "../lib/ids";
+import { errorMessage, log } from "../lib/log";
+import { OxenClient } from "../oxen/client";
+import type { OxenFailure } from "../oxen/errors";
+import { Dispatcher } from "../webhooks/dispatcher";
+import { cancelGenerations } from "./cancellation";
+import { type Delivery, toDelivery } from "./deliveries";
+import { EventStreams } from "./event-stream";
+import type { Snapshot } from "./kv";
+import { KvProjection } from "./projection";
+import { findEnqueued } from "./recovery";
+import { registerWithHub } from "./registration";
+import type { Edit, EditInput, WebhookSpec } from "./schema";
 import { EditStore } from "./store";
+import { nextAlarm, REGISTRATION_RETRY_MS } from "./timers";
+import { subscribers, timedOut, transition } from "./transition";
 
 /**
  * How long the client's secrets, once read, sign without being read again. A rotation keeps the
  * old secret signing for 24 h, so a minute's lag in picking up the new one breaks no receiver.
  */
 const SECRETS_FRESH_MS = 60_000;
-/** KV allows one write per second per key; faster changes are coalesced. */
-const KV_WRITE_INTERVAL_MS = 1_000;
-/** While unfinished, the edit re-registers with the hub this often, in case the hub lost it. */
-export const REGISTRATION_CHECK_MS = 5 * 60_000;
-/** A registration that failed (or never ran) is tried again this soon. */
-export const REGISTRATION_RETRY_MS = 5_000;
 
 export interface CreateEditRequest {
   id: string;
@@ -50,7 +46,15 @@ export interface CreateEditRequest {
   secrets: string[];
 }
 
-export type EditResult = { ok: true; snapshot: Snapshot } | { ok: false; error: ErrorShape };
+/** Why an edit call did not do what was asked, in the edit's terms; the routes map it to HTTP. */
+export type EditFailure =
+  | { kind: "oxen"; failure: OxenFailure }
+  | { kind: "idempotency_conflict" }
+  | { kind: "not_found" }
+  /** An earlier create's outcome is unknown and Oxen cannot be asked now: retry later. */
+  | { kind: "outcome_unknown" };
+
+export type EditResult = { ok: true; snapshot: Snapshot } | { ok: false; reason: EditFailure };
 
 export interface Redelivery {
   event_id: string;
@@ -58,18 +62,18 @@ export interface Redelivery {
   urls: string[];
 }
 
-const fail = (e: ApiError): EditResult => ({ ok: false, error: toShape(e) });
-
 /**
  * One edit: its authoritative state, its webhook outbox and its one alarm, which multiplexes
- * due deliveries, coalesced KV snapshot writes and a watchdog that re-registers with the hub.
+ * due deliveries, KV snapshot writes, the hub watchdog and the give-up deadline. The parts live
+ * beside it (store, projection, registration, cancellation, recovery, transition, timers).
  */
 export class EditObject extends DurableObject<Env> {
   readonly #store: EditStore;
   readonly #config: RelayConfig;
   readonly #oxen: OxenClient;
+  readonly #kv: KvProjection;
   #dispatcher: Dispatcher | null = null;
-  #creating: Promise<EditResult> | null = null;
+  #serial: Promise<unknown> = Promise.resolve();
   #secrets: { values: string[]; at: number } | null = null;
   readonly #terminalWaiters = new Set<() => void>();
   readonly #streams = new EventStreams();
@@ -79,42 +83,25 @@ export class EditObject extends DurableObject<Env> {
     this.#config = readConfig(env);
     this.#oxen = new OxenClient({ baseUrl: this.#config.oxenBaseUrl, apiKey: this.#config.oxenApiKey });
     // Tables are made only by create(): a read of an unknown id must not leave storage behind.
-    this.#store = new EditStore(ctx.storage.sql);
+    this.#store = new EditStore(ctx.storage);
+    this.#kv = new KvProjection(this.#store, env.EDITS);
     if (this.#store.exists()) {
       ctx.blockConcurrencyWhile(async () => {
+        this.#store.migrate();
         if (this.#dispatch.outbox.resumeInterrupted(Date.now()) > 0) await this.#schedule();
       });
     }
   }
 
   /**
-   * Enqueues on Oxen once. A repeated or concurrent call with the same fingerprint returns the
-   * same edit (that is how an Idempotency-Key race makes one Oxen job); another fingerprint is a 409.
+   * Enqueues on Oxen at most once, whatever the interleaving: calls run one at a time, the intent
+   * is stored before Oxen is asked, and a call that finds an intent with no edit (the answer was
+   * lost) looks for the job among Oxen's active ones before it would enqueue again.
    */
-  async create(req: CreateEditRequest): Promise<EditResult> {
-    if (this.#creating) await this.#creating;
-    const existing = this.#store.load();
-    if (existing) {
-      if (this.#store.fingerprint() === req.fingerprint) {
-        // A retry after the object died mid-create: finish what the first call could not.
-        if (!isTerminal(existing.edit.status) && this.#store.getTime("registered_at") === null) {
-          await this.#register(existing);
-          return { ok: true, snapshot: this.#store.load() ?? existing };
-        }
-        return { ok: true, snapshot: existing };
-      }
-      return fail(
-        new ApiError(
-          409,
-          "idempotency_conflict",
-          "This Idempotency-Key was already used with a different request.",
-        ),
-      );
-    }
-    this.#creating = this.#create(req).finally(() => {
-      this.#creating = null;
-    });
-    return this.#creating;
+  create(req: CreateEditRequest): Promise<EditResult> {
+    const run = this.#serial.then(() => this.#createOnce(req));
+    this.#serial = run.catch(() => {});
+    return run;
   }
 
   async get(): Promise<Snapshot | null> {
@@ -160,33 +147,17 @@ export class EditObject extends DurableObject<Env> {
   /**
    * Cancels every unfinished generation on Oxen. Oxen emits nothing for a cancel, so the edit
    * settles here and `edit.cancelled` goes out from here. A generation that finished first keeps
-   * its real outcome.
+   * its real outcome; one whose outcome cannot be read yet is left to the hub, and the caller told.
    */
   async cancel(): Promise<EditResult> {
     const snap = this.#store.load();
-    if (!snap) return fail(new ApiError(404, "not_found", "No edit with that id."));
+    if (!snap) return { ok: false, reason: { kind: "not_found" } };
     if (isTerminal(snap.edit.status)) return { ok: true, snapshot: snap };
     const pending = snap.edit.outputs.filter((o) => !isTerminal(o.status)).map((o) => o.generation_id);
-    const outcomes = await mapLimit(pending, 4, async (id) => {
-      const del = await this.#oxen.cancel(id);
-      if (!del.ok) return { id, error: del.error };
-      const got = await this.#oxen.getGeneration(id);
-      const rest = got.ok && got.value ? updateFromRest(id, got.value) : null;
-      const update: GenerationUpdate =
-        rest && (rest.status === "succeeded" || rest.status === "failed")
-          ? rest
-          : { generation_id: id, status: "cancelled" };
-      return { id, update };
-    });
-    const updates = outcomes.flatMap((o) => ("update" in o && o.update ? [o.update] : []));
+    const { updates, unresolved } = await cancelGenerations(this.#oxen, pending);
     await this.applyUpdates(updates);
-    try {
-      await (await hubStub(this.env, this.#config)).forget(updates.map((u) => u.generation_id));
-    } catch (e) {
-      log("warn", "hub forget failed", { error: errorMessage(e) });
-    }
-    const failed = outcomes.find((o) => "error" in o && o.error);
-    if (failed && "error" in failed && failed.error) return fail(failed.error);
+    await this.#forget(updates.map((u) => u.generation_id));
+    if (unresolved) return { ok: false, reason: { kind: "oxen", failure: unresolved } };
     return { ok: true, snapshot: this.#store.load() ?? snap };
   }
 
@@ -206,9 +177,8 @@ export class EditObject extends DurableObject<Env> {
   /** Sends the terminal event again to every URL it went to, under its original webhook-id. */
   async redeliver(): Promise<Redelivery | null> {
     const snap = this.#store.load();
-    const type = snap ? terminalEventType(snap.edit.status) : null;
-    if (!snap || !type) return null;
-    const event = this.#dispatch.outbox.events().find((e) => e.type === type);
+    if (!snap || !isTerminal(snap.edit.status)) return null;
+    const event = this.#dispatch.outbox.events().at(-1);
     if (!event) return null;
     const urls = this.#dispatch.outbox
       .rows()
@@ -217,7 +187,7 @@ export class EditObject extends DurableObject<Env> {
     this.#dispatch.outbox.requeue(event.event_id, Date.now());
     this.ctx.waitUntil(this.#deliverDue());
     await this.#schedule();
-    return { event_id: event.event_id, type, urls };
+    return { event_id: event.event_id, type: event.type, urls };
   }
 
   /** Resets this object as the platform may at any moment (chaos runs only, via /_chaos/abort). */
@@ -230,9 +200,14 @@ export class EditObject extends DurableObject<Env> {
     await this.#deliverDue();
     const snap = this.#store.load();
     if (!snap) return;
-    if (this.#store.getTime("kv_dirty_since") !== null) await this.#publish(snap);
-    const check = this.#store.getTime("registration_check_at");
-    if (check !== null && check <= Date.now() && !isTerminal(snap.edit.status)) await this.#register(snap);
+    await this.#kv.publish();
+    if (!isTerminal(snap.edit.status)) {
+      const now = Date.now();
+      if ((this.#store.get("deadline_at") ?? Number.POSITIVE_INFINITY) <= now) await this.#giveUp(snap);
+      else if ((this.#store.get("registration_check_at") ?? Number.POSITIVE_INFINITY) <= now) {
+        await this.#register(snap);
+      }
+    }
     await this.#schedule();
   }
 
@@ -254,16 +229,51 @@ export class EditObject extends DurableObject<Env> {
     return this.#dispatcher;
   }
 
-  async #create(req: CreateEditRequest): Promise<EditResult> {
+  async #createOnce(req: CreateEditRequest): Promise<EditResult> {
+    const existing = this.#store.load();
+    if (existing) {
+      if (this.#store.fingerprint() !== req.fingerprint)
+        return { ok: false, reason: { kind: "idempotency_conflict" } };
+      // A retry after the object died mid-create: finish what the first call could not.
+      if (!isTerminal(existing.edit.status) && this.#store.get("registered_at") === null) {
+        await this.#register(existing);
+      }
+      this.ctx.waitUntil(this.#kv.publish().then(() => this.#schedule()));
+      return { ok: true, snapshot: this.#store.load() ?? existing };
+    }
     this.#secrets = { values: req.secrets, at: Date.now() };
     const hub = await hubStub(this.env, this.#config);
     // Subscribed before enqueueing: Oxen drops events nobody listens for. If the stream cannot
     // open in time we go on; the hub's REST reconciliation covers that gap.
     await hub.ensureConnected().catch((e) => log("warn", "hub not reachable", { error: errorMessage(e) }));
-    const res = await this.#oxen.enqueue({ model: req.model, ...req.input });
-    if (!res.ok) return fail(res.error);
 
-    const outputs = res.value.map((g) => ({
+    const intent = this.#store.intent();
+    if (intent && intent.fingerprint !== req.fingerprint) {
+      return { ok: false, reason: { kind: "idempotency_conflict" } };
+    }
+    let generations: { generation_id: string; status?: string }[] = [];
+    if (intent) {
+      const found = await findEnqueued(this.#oxen, req.model, req.input, intent.started_at);
+      if (!found.ok) return { ok: false, reason: { kind: "outcome_unknown" } };
+      generations = found.generations;
+      if (generations.length > 0) log("info", "create recovered jobs Oxen had", { edit_id: req.id });
+    }
+    if (generations.length === 0) {
+      // Stored before Oxen is asked (the output gate holds the request until it is durable).
+      // An intent whose answer is lost stays (one small row) until a retry resolves it.
+      this.#store.setIntent(req.fingerprint, Date.now());
+      const res = await this.#oxen.enqueue({ model: req.model, ...req.input });
+      if (!res.ok) {
+        if (!res.failure.uncertain) this.#store.clearIntent();
+        return { ok: false, reason: { kind: "oxen", failure: res.failure } };
+      }
+      generations = res.value;
+    }
+    return this.#saveNew(req, generations);
+  }
+
+  async #saveNew(req: CreateEditRequest, generations: { generation_id: string; status?: string }[]) {
+    const outputs: Output[] = generations.map((g) => ({
       generation_id: g.generation_id,
       status: (g.status === "processing" ? "processing" : "queued") as GenerationStatus,
       url: null,
@@ -272,7 +282,7 @@ export class EditObject extends DurableObject<Env> {
     const edit: Edit = {
       id: req.id,
       object: "edit",
-      status: aggregateStatus(outputs),
+      status: outputs.some((o) => o.status === "processing") ? "processing" : "queued",
       model: req.model,
       input: req.input,
       outputs,
@@ -283,97 +293,70 @@ export class EditObject extends DurableObject<Env> {
       completed_at: null,
     };
     const snap: Snapshot = { client_id: req.client_id, edit };
-    this.#store.migrate();
-    this.#store.save(snap, req.fingerprint);
-    // Armed with the save, before anything can fail: if the object dies before the hub knows the
-    // generations, this alarm registers them. (No await between the writes: they commit together.)
-    const watchdog = Date.now() + REGISTRATION_RETRY_MS;
-    this.#store.setTime("registration_check_at", watchdog);
-    await this.ctx.storage.setAlarm(watchdog);
+    const now = Date.now();
+    // One transaction: the edit, the end of its intent, and its timers. The watchdog is armed
+    // with the save: if the object dies before the hub knows the generations, the alarm registers them.
+    this.ctx.storage.transactionSync(() => {
+      this.#store.migrate();
+      this.#store.save(snap, req.fingerprint);
+      this.#store.clearIntent();
+      this.#store.set("registration_check_at", now + REGISTRATION_RETRY_MS);
+      this.#store.set("deadline_at", now + this.#config.maxEditSeconds * 1000);
+    });
+    await this.ctx.storage.setAlarm(now + REGISTRATION_RETRY_MS);
     await this.#register(snap);
-    const latest = this.#store.load() ?? snap;
     // The caller need not wait for KV: reads of an unfinished edit ask this object.
-    this.#publishSoon(latest);
+    this.ctx.waitUntil(this.#kv.publish().then(() => this.#schedule()));
     await this.#schedule();
-    return { ok: true, snapshot: latest };
+    return { ok: true as const, snapshot: this.#store.load() ?? snap };
   }
 
-  /** Registers the unfinished generations with the hub and applies anything it already had. */
   async #register(snap: Snapshot): Promise<void> {
-    this.#store.setTime("registration_check_at", Date.now() + REGISTRATION_CHECK_MS);
-    const ids = snap.edit.outputs.filter((o) => !isTerminal(o.status)).map((o) => o.generation_id);
+    await registerWithHub(
+      this.#store,
+      snap,
+      () => hubStub(this.env, this.#config),
+      (early) => this.applyUpdates(early),
+    );
+  }
+
+  async #forget(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     try {
-      const hub = await hubStub(this.env, this.#config);
-      const early = await hub.register(snap.edit.id, ids);
-      this.#store.setTime("registered_at", Date.now());
-      if (early.length > 0) await this.applyUpdates(early);
+      await (await hubStub(this.env, this.#config)).forget(ids);
     } catch (e) {
-      // Retried soon by the alarm; until then the generations are only in this object.
-      log("warn", "edit could not register with hub", { edit_id: snap.edit.id, error: errorMessage(e) });
-      this.#store.setTime("registration_check_at", Date.now() + REGISTRATION_RETRY_MS);
+      log("warn", "hub forget failed", { error: errorMessage(e) });
     }
   }
 
-  async #commit(snap: Snapshot, outputs: Edit["outputs"]): Promise<void> {
-    const status = aggregateStatus(outputs);
-    const now = Date.now();
-    const edit: Edit = {
-      ...snap.edit,
-      outputs,
-      status,
-      error: aggregateError(outputs),
-      completed_at: isTerminal(status) ? (snap.edit.completed_at ?? iso(now)) : null,
-    };
-    const next: Snapshot = { client_id: snap.client_id, edit };
-    const type = terminalEventType(status);
-    const becameTerminal = type !== null && !isTerminal(snap.edit.status);
-    // One transaction: an edit is never terminal without its event in the outbox.
-    const event =
-      becameTerminal && type
-        ? {
-            event_id: newId("msg"),
-            type,
-            payload: JSON.stringify({ type, timestamp: iso(now), data: edit }),
-            created_at: now,
-          }
-        : null;
-    this.ctx.storage.transactionSync(() => {
-      this.#store.save(next);
-      if (event && type) {
-        const urls = [...new Set(edit.webhooks.filter((w) => w.events.includes(type)).map((w) => w.url))];
-        this.#dispatch.outbox.addEvent(event, urls);
-      }
-    });
+  /** MAX_EDIT_SECONDS passed: the edit fails with `timeout`, and Oxen is asked to stop charging. */
+  async #giveUp(snap: Snapshot): Promise<void> {
+    const pending = snap.edit.outputs.filter((o) => !isTerminal(o.status)).map((o) => o.generation_id);
+    await this.#commit(snap, timedOut(snap.edit.outputs, this.#config.maxEditSeconds), "timeout");
+    this.ctx.waitUntil(
+      Promise.all(pending.map((id) => this.#oxen.cancel(id))).then(() => this.#forget(pending)),
+    );
+  }
+
+  async #commit(snap: Snapshot, outputs: Output[], errorType?: string): Promise<void> {
+    const { next, event } = transition(snap, outputs, Date.now(), newId("msg"), { errorType });
+    try {
+      // One transaction: an edit is never terminal without its event in the outbox.
+      this.ctx.storage.transactionSync(() => {
+        this.#store.save(next);
+        if (event) this.#dispatch.outbox.addEvent(event, subscribers(next.edit, event.type));
+      });
+    } catch (e) {
+      this.#store.invalidate();
+      throw e;
+    }
     if (event) {
       this.#streams.publish(event, true);
-      this.ctx.waitUntil(this.#deliverDue());
       for (const wake of [...this.#terminalWaiters]) wake();
-    }
-    this.#publishSoon(next);
+      // KV first (at once, not coalesced), so a list read after the webhook shows the outcome.
+      this.ctx.waitUntil(this.#kv.publish({ urgent: true }).then(() => this.#deliverDue()));
+    } else this.ctx.waitUntil(this.#kv.publish().then(() => this.#schedule()));
     await this.#schedule();
-  }
-
-  #publishSoon(snap: Snapshot): void {
-    this.ctx.waitUntil(this.#publish(snap).then(() => this.#schedule()));
-  }
-
-  /** Writes the KV snapshot, at most once a second; a write that must wait is left to the alarm. */
-  async #publish(snap: Snapshot): Promise<void> {
-    const now = Date.now();
-    const last = this.#store.getTime("kv_written_at") ?? 0;
-    if (now - last < KV_WRITE_INTERVAL_MS) {
-      if (this.#store.getTime("kv_dirty_since") === null) this.#store.setTime("kv_dirty_since", now);
-      return;
-    }
-    this.#store.setTime("kv_written_at", now);
-    this.#store.setTime("kv_dirty_since", null);
-    try {
-      await writeSnapshot(this.env.EDITS, snap);
-    } catch (e) {
-      log("warn", "kv snapshot write failed", { edit_id: snap.edit.id, error: errorMessage(e) });
-      this.#store.setTime("kv_dirty_since", now);
-    }
   }
 
   async #deliverDue(): Promise<void> {
@@ -381,22 +364,21 @@ export class EditObject extends DurableObject<Env> {
     await this.#schedule();
   }
 
-  /** The one alarm: the earliest of the next delivery, the KV flush and the hub watchdog. */
+  /** The one alarm: the earliest of the next delivery, the KV flush, the hub watchdog and the deadline. */
   async #schedule(): Promise<void> {
-    const times: number[] = [];
-    const due = this.#dispatch.outbox.nextDue();
-    if (due !== null) times.push(due);
-    if (this.#store.getTime("kv_dirty_since") !== null) {
-      times.push((this.#store.getTime("kv_written_at") ?? 0) + KV_WRITE_INTERVAL_MS);
-    }
     const snap = this.#store.load();
-    const check = this.#store.getTime("registration_check_at");
-    if (snap && !isTerminal(snap.edit.status) && check !== null) times.push(check);
-    if (times.length === 0) {
+    const at = nextAlarm({
+      deliveryDue: this.#store.exists() ? this.#dispatch.outbox.nextDue() : null,
+      kvDirty: this.#kv.dirty(),
+      kvWrittenAt: this.#store.get("kv_written_at"),
+      terminal: !snap || isTerminal(snap.edit.status),
+      registrationCheckAt: this.#store.get("registration_check_at"),
+      deadlineAt: this.#store.get("deadline_at"),
+    });
+    if (at === null) {
       await this.ctx.storage.deleteAlarm();
       return;
     }
-    const at = Math.min(...times);
     if ((await this.ctx.storage.getAlarm()) !== at) await this.ctx.storage.setAlarm(at);
   }
 }

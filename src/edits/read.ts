@@ -1,5 +1,5 @@
+import { isTerminal } from "../core/status";
 import { readSnapshot, type Snapshot } from "./kv";
-import { isTerminal } from "./status";
 
 export const EDIT_ID = /^edit_[0-9A-Za-z]{22}$/;
 

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import { EVENT_TYPES, GENERATION_STATUSES } from "./status";
+import { EVENT_TYPES, GENERATION_STATUSES } from "../core/status";
+import { boundsProblem } from "./bounds";
 
 export const DEFAULT_MODEL = "qwen-image-edit-2511";
 export const ASPECT_RATIOS = ["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] as const;
@@ -93,6 +94,12 @@ export const EditCreateBody = z
           path: ["webhooks"],
         });
       }
+      for (const [k, v] of Object.entries(modelParams(b))) {
+        // Oxen writes results into this namespace: a tenant must not pick the operator's.
+        if (k === "target_namespace") ctx.addIssue({ code: "custom", message: "is not accepted", path: [k] });
+        const problem = boundsProblem(v);
+        if (problem) ctx.addIssue({ code: "custom", message: problem, path: [k] });
+      }
       // The default model's parameters are checked here, all at once with the rest; another
       // model's are checked against the schema Oxen publishes for it (models/validate.ts).
       if ((b.model ?? DEFAULT_MODEL) === DEFAULT_MODEL) {
@@ -144,7 +151,15 @@ export const EditSchema = z
     model: z.string(),
     input: EditInputSchema,
     outputs: z.array(OutputSchema),
-    error: z.object({ message: z.string() }).nullable(),
+    error: z
+      .object({
+        type: z
+          .string()
+          .optional()
+          .openapi({ description: "`timeout` when the relay stopped waiting on Oxen" }),
+        message: z.string(),
+      })
+      .nullable(),
     webhooks: z.array(WebhookSpecSchema),
     metadata: z.record(z.string(), z.string()),
     created_at: z.string(),

@@ -1,60 +1,89 @@
+import { migrate, schemaVersion } from "../lib/schema";
 import type { Snapshot } from "./kv";
+import { EDIT_MIGRATIONS } from "./migrations";
 
 /**
- * An edit object's own SQLite: the authoritative edit (one row) and a few scheduling notes.
- * The document is stored whole; it is small and always read and written whole.
+ * The scheduling notes an edit object keeps beside its document, all times in ms.
+ * `doc_version` counts saves; `kv_version` is the last of them KV is known to hold.
+ */
+export type MetaKey =
+  | "doc_version"
+  | "kv_version"
+  | "kv_written_at"
+  | "registered_at"
+  | "registration_check_at"
+  | "deadline_at";
+
+/** Cloudflare's limit on one SQLite row or value of a Durable Object. */
+export const MAX_ROW_BYTES = 2_000_000;
+
+/**
+ * An edit object's own SQLite: the authoritative edit (one row), the intent of a create that has
+ * not finished, and a few scheduling notes. The document is stored whole; it is small (the
+ * routes refuse an edit whose document would not fit a row) and always read and written whole.
  */
 export class EditStore {
-  readonly #sql: SqlStorage;
+  readonly #storage: DurableObjectStorage;
+  #ready = false;
+  #cached: Snapshot | null = null;
 
-  constructor(sql: SqlStorage) {
-    this.#sql = sql;
+  constructor(storage: DurableObjectStorage) {
+    this.#storage = storage;
   }
 
-  #exists = false;
+  get #sql(): SqlStorage {
+    return this.#storage.sql;
+  }
 
-  /** Whether this object holds an edit; asked before anything creates tables in it. */
+  /** Whether this object holds anything; asked before anything creates tables in it. */
   exists(): boolean {
-    // Once made, the table stays: only a "no" needs asking again.
-    this.#exists ||=
+    // Once made, the tables stay: only a "no" needs asking again.
+    this.#ready ||=
+      schemaVersion(this.#sql) > 0 ||
       this.#sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'edit'").toArray().length >
-      0;
-    return this.#exists;
+        0;
+    return this.#ready;
   }
 
+  /** Brings the schema to the latest version; only the first write of an edit, or an upgrade, does work. */
   migrate(): void {
-    this.#sql.exec(`
-      CREATE TABLE IF NOT EXISTS edit (
-        id TEXT PRIMARY KEY,
-        client_id TEXT NOT NULL,
-        fingerprint TEXT NOT NULL,
-        doc TEXT NOT NULL
-      );
-      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER);
-    `);
+    migrate(this.#storage, EDIT_MIGRATIONS);
+    this.#ready = true;
   }
 
   load(): Snapshot | null {
+    if (this.#cached) return this.#cached;
     if (!this.exists()) return null;
     const row = this.#sql
       .exec<{ client_id: string; doc: string }>("SELECT client_id, doc FROM edit")
       .toArray()[0];
-    return row ? { client_id: row.client_id, edit: JSON.parse(row.doc) } : null;
+    // The object is the only writer, so the parsed document stays valid until the next save.
+    this.#cached = row ? { client_id: row.client_id, edit: JSON.parse(row.doc) } : null;
+    return this.#cached;
   }
 
-  /** Inserts the edit (with its request fingerprint) or updates its document. */
+  /** Inserts the edit (with its request fingerprint) or updates its document; bumps `doc_version`. */
   save(snap: Snapshot, fingerprint?: string): void {
+    const doc = JSON.stringify(snap.edit);
+    if (doc.length > MAX_ROW_BYTES) throw new Error(`edit document of ${doc.length} bytes exceeds a row`);
     if (fingerprint !== undefined) {
       this.#sql.exec(
         "INSERT INTO edit (id, client_id, fingerprint, doc) VALUES (?, ?, ?, ?)",
         snap.edit.id,
         snap.client_id,
         fingerprint,
-        JSON.stringify(snap.edit),
+        doc,
       );
     } else {
-      this.#sql.exec("UPDATE edit SET doc = ? WHERE id = ?", JSON.stringify(snap.edit), snap.edit.id);
+      this.#sql.exec("UPDATE edit SET doc = ? WHERE id = ?", doc, snap.edit.id);
     }
+    this.set("doc_version", (this.get("doc_version") ?? 0) + 1);
+    this.#cached = snap;
+  }
+
+  /** Drops the parsed document, after a transaction that saved it was rolled back. */
+  invalidate(): void {
+    this.#cached = null;
   }
 
   fingerprint(): string | null {
@@ -65,15 +94,35 @@ export class EditStore {
     );
   }
 
-  /** A named time (ms) or null. */
-  getTime(key: string): number | null {
+  /** The create that was sent to Oxen and whose answer was not recorded, if any. */
+  intent(): { fingerprint: string; started_at: number } | null {
+    if (!this.exists()) return null;
+    return (
+      this.#sql
+        .exec<{ fingerprint: string; started_at: number }>("SELECT fingerprint, started_at FROM intent")
+        .toArray()[0] ?? null
+    );
+  }
+
+  setIntent(fingerprint: string, at: number): void {
+    this.migrate();
+    this.#sql.exec("DELETE FROM intent");
+    this.#sql.exec("INSERT INTO intent (fingerprint, started_at) VALUES (?, ?)", fingerprint, at);
+  }
+
+  clearIntent(): void {
+    if (this.exists()) this.#sql.exec("DELETE FROM intent");
+  }
+
+  get(key: MetaKey): number | null {
+    if (!this.exists()) return null;
     const row = this.#sql
       .exec<{ value: number | null }>("SELECT value FROM meta WHERE key = ?", key)
       .toArray()[0];
     return row?.value ?? null;
   }
 
-  setTime(key: string, value: number | null): void {
+  set(key: MetaKey, value: number | null): void {
     this.#sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, value);
   }
 }

@@ -1,9 +1,7 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { ErrorIssue } from "../core/issues";
 
-export interface ErrorIssue {
-  path: string;
-  message: string;
-}
+export type { ErrorIssue };
 
 export interface ErrorBody {
   error: { type: string; message: string; issues?: ErrorIssue[] };
@@ -37,22 +35,5 @@ export class ApiError extends Error {
 export function errorBody(type: string, message: string, issues?: ErrorIssue[]): ErrorBody {
   return { error: issues && issues.length > 0 ? { type, message, issues } : { type, message } };
 }
-
-/** The serialisable form an error takes across Durable Object RPC, which drops Error subclasses. */
-export interface ErrorShape {
-  status: ContentfulStatusCode;
-  type: string;
-  message: string;
-  headers?: Record<string, string>;
-}
-
-export const toShape = (e: ApiError): ErrorShape => ({
-  status: e.status,
-  type: e.type,
-  message: e.message,
-  headers: e.headers,
-});
-export const fromShape = (s: ErrorShape): ApiError =>
-  new ApiError(s.status, s.type, s.message, { headers: s.headers ?? {} });
 
 export const notFound = (what: string) => new ApiError(404, "not_found", `No ${what} with that id.`);

@@ -2,11 +2,25 @@ import { errorMessage, log } from "../lib/log";
 import { sleep } from "../lib/time";
 import { ApiError } from "./errors";
 
+/** What workerd puts on an error from a Durable Object call. */
+interface PlatformError {
+  retryable?: boolean;
+  overloaded?: boolean;
+  /** The object was reset under the call (a deploy, an eviction, `ctx.abort`). */
+  durableObjectReset?: boolean;
+}
+
+const unavailable = () =>
+  new ApiError(503, "temporarily_unavailable", "The service is briefly unavailable; try again.", {
+    headers: { "retry-after": "1" },
+  });
+
 /**
- * Calls a Durable Object, retrying when the call itself fails: the platform may reset an object
- * under a call in flight (a deploy, an eviction, an overload), and such errors carry no reliable
- * flag. Every object method is safe to repeat (create is keyed and fingerprinted, cancel and
- * redelivery are idempotent), so a retry is right; if the object still fails, 503, never 500.
+ * Calls a Durable Object, retrying only what the platform marks retryable or as a reset of the
+ * object under the call (a deploy, an eviction). An overloaded object is not given more load: 503 at once.
+ * Anything else is a bug and surfaces as one (500), rather than hiding behind retries. Every
+ * object method is safe to repeat (create is keyed and records its intent, cancel and redelivery
+ * are idempotent). The pattern is partyserver's.
  */
 export async function callObject<T>(
   requestId: string,
@@ -19,18 +33,31 @@ export async function callObject<T>(
       return await fn();
     } catch (e) {
       if (e instanceof ApiError) throw e;
-      log(i < attempts ? "warn" : "error", "durable object call failed", {
+      const p = (e ?? {}) as PlatformError;
+      const retry = (p.retryable === true || p.durableObjectReset === true) && p.overloaded !== true;
+      log(retry && i < attempts ? "warn" : "error", "durable object call failed", {
         request_id: requestId,
         what,
         attempt: i,
+        retryable: p.retryable === true,
+        overloaded: p.overloaded === true,
         error: errorMessage(e),
       });
-      if (i >= attempts) {
-        throw new ApiError(503, "temporarily_unavailable", "The service is briefly unavailable; try again.", {
-          headers: { "retry-after": "1" },
-        });
-      }
-      await sleep(25 * 2 ** i);
+      if (p.overloaded === true || (retry && i >= attempts)) throw unavailable();
+      if (!retry) throw e;
+      // Full jitter, so callers reset together do not come back together.
+      await sleep(Math.random() * 50 * 2 ** i);
     }
+  }
+}
+
+/** A platform binding (KV, the rate limiter) that failed: the caller's request was fine, so 503. */
+export async function callBinding<T>(requestId: string, what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof ApiError) throw e;
+    log("error", "binding call failed", { request_id: requestId, what, error: errorMessage(e) });
+    throw unavailable();
   }
 }

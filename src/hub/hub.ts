@@ -1,13 +1,14 @@
 import { DurableObject } from "cloudflare:workers";
-import { readConfig } from "../config";
-import { type GenerationUpdate, isTerminal } from "../edits/status";
+import { readConfig } from "../core/config";
+import { type GenerationUpdate, isTerminal } from "../core/status";
 import { errorMessage, log } from "../lib/log";
-import { mapLimit, sleep } from "../lib/time";
+import { sleep } from "../lib/time";
 import { OxenClient } from "../oxen/client";
-import { updateFromRest } from "../oxen/events";
 import { readCompletions } from "../oxen/stream";
 import { afterStreamEnd } from "./backoff";
+import { reconcilePass } from "./reconcile";
 import { HubStore } from "./store";
+import { isSilent, STREAM_CHECK_MS } from "./watchdog";
 
 /** Heartbeat of the one alarm: restarts a dead stream, reconciles, prunes. */
 export const HEARTBEAT_MS = 30_000;
@@ -15,10 +16,6 @@ export const HEARTBEAT_MS = 30_000;
 export const ORPHAN_TTL_MS = 15 * 60_000;
 /** With nothing outstanding the stream stays open this long, so the next edit finds it ready. */
 export const IDLE_CLOSE_MS = 5 * 60_000;
-/** Oxen may answer 404 for a generation it has only just accepted; only older ones count as gone. */
-export const GONE_GRACE_MS = 30_000;
-/** A Durable Object has about six outbound connections waiting for headers at once. */
-const REST_CONCURRENCY = 6;
 
 export interface HubStatus {
   connected: boolean;
@@ -30,12 +27,14 @@ export interface HubStatus {
  * Holds the account's one Oxen event stream and routes each completion to its edit's object.
  * The stream is only a hint: everything it must not lose is in SQLite, and REST is asked after
  * every (re)connect and on each heartbeat. An open outbound fetch is not assumed to keep the
- * object alive; the alarm brings the stream back after an eviction.
+ * object alive (the alarm brings the stream back after an eviction), nor an open stream assumed
+ * to be alive: Oxen writes a keep-alive every 15 s, so a stream silent for longer is dropped.
  */
 export class Hub extends DurableObject<Env> {
-  readonly #store: HubStore;
+  #store!: HubStore;
   readonly #oxen: OxenClient;
   #stream: AbortController | null = null;
+  #session: { ac: AbortController; openedAt: number | null; lastByteAt: number } | null = null;
   #connected = false;
   #waiters = new Set<() => void>();
   #lastEventAt: number | null = null;
@@ -45,8 +44,10 @@ export class Hub extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const config = readConfig(env);
-    this.#store = new HubStore(ctx.storage.sql);
     this.#oxen = new OxenClient({ baseUrl: config.oxenBaseUrl, apiKey: config.oxenApiKey });
+    ctx.blockConcurrencyWhile(async () => {
+      this.#store = new HubStore(ctx.storage);
+    });
   }
 
   /** Starts the stream if needed and waits (bounded) until it is open. */
@@ -66,17 +67,19 @@ export class Hub extends DurableObject<Env> {
     });
   }
 
-  /** Records an edit's generations; returns completions that arrived before this call. */
+  /**
+   * Records an edit's generations; returns completions that arrived before this call. The hub
+   * keeps them until the edit, having applied them, calls `forget`.
+   */
   async register(editId: string, generationIds: string[]): Promise<GenerationUpdate[]> {
     this.#lastActivity = Date.now();
     const early = this.#store.register(editId, generationIds, Date.now());
-    for (const u of early) if (isTerminal(u.status)) this.#store.settle(u.generation_id);
     this.#startStream();
     await this.#armHeartbeat();
     return early;
   }
 
-  /** Stops watching generations whose outcome the edit settled itself (a cancel). */
+  /** Stops watching generations whose outcome the edit has (early completions, a cancel, a timeout). */
   async forget(generationIds: string[]): Promise<void> {
     for (const id of generationIds) this.#store.settle(id);
   }
@@ -89,14 +92,32 @@ export class Hub extends DurableObject<Env> {
     };
   }
 
-  /** Runs one reconciliation pass now (also used by tests and the watchdog). */
+  /** Runs one reconciliation pass now (also used by tests and the heartbeat). */
   async reconcile(): Promise<void> {
     if (!this.#reconciling) {
-      this.#reconciling = this.#reconcileOnce().finally(() => {
+      this.#reconciling = reconcilePass(this.#store, this.#oxen, (editId, update) =>
+        this.#forward(editId, update),
+      ).finally(() => {
         this.#reconciling = null;
       });
     }
     return this.#reconciling;
+  }
+
+  /**
+   * Drops the current stream session if it never opened or has gone silent (a half-open
+   * connection writes nothing, not even keep-alives); the stream loop reconnects and reconciles.
+   * Runs every few seconds; `now` is a parameter so tests can look into the future.
+   */
+  async checkStream(now = Date.now()): Promise<boolean> {
+    const s = this.#session;
+    if (!s || !isSilent(s, now)) return false;
+    log("warn", s.openedAt === null ? "hub stream did not open in time" : "hub stream went silent", {
+      silent_ms: now - s.lastByteAt,
+    });
+    this.#setConnected(false);
+    s.ac.abort(new Error("stream silent"));
+    return true;
   }
 
   /** Resets this object as the platform may at any moment (chaos runs only, via /_chaos/abort). */
@@ -108,6 +129,7 @@ export class Hub extends DurableObject<Env> {
     const now = Date.now();
     this.#store.pruneOrphans(now - ORPHAN_TTL_MS);
     const { outstanding, orphans } = this.#store.counts();
+    await this.checkStream(now);
     if (outstanding > 0) {
       this.#lastActivity = now;
       this.#startStream();
@@ -130,8 +152,10 @@ export class Hub extends DurableObject<Env> {
     if (this.#stream) return;
     const ac = new AbortController();
     this.#stream = ac;
+    const watchdog = setInterval(() => void this.checkStream(), STREAM_CHECK_MS);
     this.ctx.waitUntil(
       this.#runStream(ac).finally(() => {
+        clearInterval(watchdog);
         if (this.#stream === ac) this.#stream = null;
       }),
     );
@@ -145,29 +169,42 @@ export class Hub extends DurableObject<Env> {
   async #runStream(ac: AbortController): Promise<void> {
     let failures = 0;
     while (!ac.signal.aborted) {
-      let openedAt: number | null = null;
+      const session = { ac: new AbortController(), openedAt: null as number | null, lastByteAt: Date.now() };
+      const stop = () => session.ac.abort();
+      ac.signal.addEventListener("abort", stop);
+      this.#session = session;
       let events = 0;
       try {
-        const res = await this.#oxen.openEvents(ac.signal);
+        const res = await this.#oxen.openEvents(session.ac.signal);
         if (!res.ok || !res.body) {
           await res.body?.cancel();
           throw new Error(`event stream answered HTTP ${res.status}`);
         }
-        openedAt = Date.now();
+        session.openedAt = session.lastByteAt = Date.now();
         this.#setConnected(true);
         log("info", "hub stream connected");
         // Whatever finished while nobody listened is only learnt over REST.
         void this.reconcile();
-        await readCompletions(res.body, (update) => {
-          events++;
-          void this.#onCompletion(update);
-        });
+        await readCompletions(
+          res.body,
+          (update) => {
+            events++;
+            void this.#onCompletion(update);
+          },
+          () => {
+            session.lastByteAt = Date.now();
+          },
+        );
         log("warn", "hub stream ended by Oxen");
       } catch (e) {
         if (!ac.signal.aborted) log("warn", "hub stream failed", { error: errorMessage(e), failures });
+      } finally {
+        ac.signal.removeEventListener("abort", stop);
+        if (this.#session === session) this.#session = null;
       }
       this.#setConnected(false);
       if (ac.signal.aborted) break;
+      const openedAt = session.openedAt;
       const next = afterStreamEnd(failures, openedAt === null ? null : { ms: Date.now() - openedAt, events });
       failures = next.failures;
       if (next.delayMs > 0) await sleep(next.delayMs);
@@ -194,21 +231,5 @@ export class Hub extends DurableObject<Env> {
       // Left outstanding: the next reconciliation delivers it again.
       log("warn", "hub could not reach edit", { edit_id: editId, error: errorMessage(e) });
     }
-  }
-
-  async #reconcileOnce(): Promise<void> {
-    const rows = this.#store.outstanding();
-    if (rows.length === 0) return;
-    const now = Date.now();
-    await mapLimit(rows, REST_CONCURRENCY, async (row) => {
-      const res = await this.#oxen.getGeneration(row.generation_id);
-      if (!res.ok) return;
-      if (res.value === null && now - row.registered_at < GONE_GRACE_MS) return;
-      const update = updateFromRest(row.generation_id, res.value);
-      if (isTerminal(update.status) || update.status !== row.last_status) {
-        // The stream may have settled it while this request was out.
-        if (this.#store.editFor(row.generation_id)) await this.#forward(row.edit_id, update);
-      }
-    });
   }
 }

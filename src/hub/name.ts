@@ -1,4 +1,4 @@
-import type { RelayConfig } from "../config";
+import type { RelayConfig } from "../core/config";
 import { sha256Hex } from "../lib/crypto";
 
 /** One hub per Oxen account: the stream is per user, so the key (not the edit) picks the object. */

@@ -1,35 +1,34 @@
-import { ApiError } from "../http/errors";
 import type { OxenClient } from "../oxen/client";
 import type { JsonSchema } from "./validate";
 
-/** How long a model's schema is trusted once read from Oxen, per isolate. */
+/** How long a model's answer (its schema, or "no such model") is trusted, per isolate. */
 const FRESH_MS = 10 * 60_000;
-const cache = new Map<string, { schema: JsonSchema | null; at: number }>();
+
+/** What Oxen says of a model: its request schema (null if it publishes none), or that it has no such model. */
+export type ModelLookup =
+  | { kind: "schema"; schema: JsonSchema | null }
+  | { kind: "unknown" }
+  | { kind: "unavailable" };
+
+const cache = new Map<string, { answer: Exclude<ModelLookup, { kind: "unavailable" }>; at: number }>();
 
 /**
  * The request schema of an Oxen model (`request_schema`, or `json_request_schema` as the model
- * page calls it), or null if Oxen publishes none. An unknown model is the caller's 400; an Oxen
- * that cannot answer is our 503, since the request cannot be checked.
+ * page calls it). Unknown models are cached like known ones, so guessing names costs Oxen nothing.
+ * When Oxen cannot answer, a stale answer is better than none.
  */
-export async function modelSchema(
-  oxen: OxenClient,
-  model: string,
-  now = Date.now(),
-): Promise<JsonSchema | null> {
+export async function lookupModel(oxen: OxenClient, model: string, now = Date.now()): Promise<ModelLookup> {
   const hit = cache.get(model);
-  if (hit && now - hit.at < FRESH_MS) return hit.schema;
+  if (hit && now - hit.at < FRESH_MS) return hit.answer;
   const res = await oxen.getModel(model);
-  if (!res.ok) {
-    if (hit) return hit.schema;
-    throw new ApiError(503, "oxen_unavailable", `Oxen could not describe model ${model}; try again shortly.`);
+  if (!res.ok) return hit ? hit.answer : { kind: "unavailable" };
+  let answer: Exclude<ModelLookup, { kind: "unavailable" }>;
+  if (res.value === null) answer = { kind: "unknown" };
+  else {
+    const raw = res.value.request_schema ?? res.value.json_request_schema;
+    answer = { kind: "schema", schema: raw && typeof raw === "object" ? (raw as JsonSchema) : null };
   }
-  if (res.value === null) {
-    throw new ApiError(400, "invalid_request", "The request is invalid.", {
-      issues: [{ path: "model", message: `unknown model: ${model}` }],
-    });
-  }
-  const raw = res.value.request_schema ?? res.value.json_request_schema;
-  const schema = raw && typeof raw === "object" ? (raw as JsonSchema) : null;
-  cache.set(model, { schema, at: now });
-  return schema;
+  if (cache.size > 1000) cache.clear();
+  cache.set(model, { answer, at: now });
+  return answer;
 }

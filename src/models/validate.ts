@@ -1,6 +1,5 @@
 import { z } from "zod";
-import type { ErrorIssue } from "../http/errors";
-import { toIssues } from "../http/issues";
+import { type ErrorIssue, toIssues } from "../core/issues";
 
 export type JsonSchema = Record<string, unknown>;
 

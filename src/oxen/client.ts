@@ -1,8 +1,7 @@
-import type { ApiError } from "../http/errors";
-import { mapOxenFailure, oxenUnreachable } from "./errors";
+import { type OxenFailure, oxenFailure, oxenUnreachable, oxenUnreadable } from "./errors";
 import { EnqueueResponse, Generation, GenerationList, ModelObject } from "./schemas";
 
-export type OxenResult<T> = { ok: true; value: T } | { ok: false; error: ApiError; status: number };
+export type OxenResult<T> = { ok: true; value: T } | { ok: false; failure: OxenFailure };
 
 export interface OxenClientOptions {
   baseUrl: string;
@@ -10,7 +9,7 @@ export interface OxenClientOptions {
   timeoutMs?: number;
 }
 
-/** Typed calls to Oxen's REST API; every failure comes back as an ApiError in our contract. */
+/** Typed calls to Oxen's REST API; every failure comes back as an OxenFailure, never thrown. */
 export class OxenClient {
   readonly #baseUrl: string;
   readonly #apiKey: string;
@@ -63,7 +62,7 @@ export class OxenClient {
     );
   }
 
-  /** Opens the account's event stream; the caller owns the body. */
+  /** Opens the account's event stream; the caller owns the body (and the signal bounds the wait for headers). */
   openEvents(signal: AbortSignal): Promise<Response> {
     return fetch(`${this.#baseUrl}/events`, {
       headers: { authorization: `Bearer ${this.#apiKey}`, accept: "text/event-stream" },
@@ -104,7 +103,7 @@ export class OxenClient {
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
     } catch (e) {
-      return { ok: false, error: oxenUnreachable(e), status: 0 };
+      return { ok: false, failure: oxenUnreachable(e) };
     }
     const text = await res.text();
     let json: unknown = null;
@@ -115,24 +114,12 @@ export class OxenClient {
     }
     if (res.status === 404 && nullOn404) return { ok: true, value: null };
     if (!res.ok) {
-      return {
-        ok: false,
-        error: mapOxenFailure(res.status, json, res.headers.get("retry-after")),
-        status: res.status,
-      };
+      return { ok: false, failure: oxenFailure(res.status, json, res.headers.get("retry-after")) };
     }
     try {
       return { ok: true, value: parse(json) };
     } catch {
-      return {
-        ok: false,
-        error: mapOxenFailure(
-          502,
-          { error: { message: `unexpected response from ${method} ${path}` } },
-          null,
-        ),
-        status: res.status,
-      };
+      return { ok: false, failure: oxenUnreadable(`${method} ${path}`, res.status) };
     }
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mapOxenFailure, oxenMessage } from "./errors";
+import { oxenFailure, oxenMessage, oxenUnreachable } from "./errors";
 
 describe("Oxen errors", () => {
   it("reads both envelopes", () => {
@@ -13,18 +13,21 @@ describe("Oxen errors", () => {
     expect(oxenMessage("<html>")).toBeNull();
   });
   it.each([
-    [404, { error: { message: "Model not found: x" } }, 400],
-    [400, { error: { type: "invalid_params", title: "t" } }, 400],
-    [401, { error: { type: "unauthenticated" } }, 502],
-    [402, null, 503],
-    [429, null, 503],
-    [500, null, 502],
-    [502, null, 502],
-    [503, null, 503],
-  ])("HTTP %i is mapped", (status, body, expected) => {
-    expect(mapOxenFailure(status, body, null).status).toBe(expected);
+    [404, { error: { message: "Model not found: x" } }, "unknown_model", false],
+    [400, { error: { type: "invalid_params", title: "t" } }, "rejected", false],
+    [401, { error: { type: "unauthenticated" } }, "auth", false],
+    [402, null, "credits", false],
+    [429, null, "busy", false],
+    [500, null, "error", true],
+    [502, null, "error", true],
+    [503, null, "busy", true],
+  ] as const)("HTTP %i is %s (uncertain: %s)", (status, body, kind, uncertain) => {
+    const f = oxenFailure(status, body, null);
+    expect(f.kind).toBe(kind);
+    expect(f.uncertain).toBe(uncertain);
   });
-  it("passes Retry-After on", () => {
-    expect(mapOxenFailure(429, null, "7").headers["retry-after"]).toBe("7");
+  it("keeps Retry-After, and no answer is uncertain", () => {
+    expect(oxenFailure(429, null, "7").retryAfter).toBe("7");
+    expect(oxenUnreachable(new Error("reset")).uncertain).toBe(true);
   });
 });

@@ -1,5 +1,21 @@
-import { ApiError } from "../http/errors";
 import { OxenErrorBody } from "./schemas";
+
+/**
+ * What went wrong talking to Oxen, in Oxen's terms; the routes decide what the caller is told.
+ * `kind`: `unknown_model` (404 "Model not found"), `rejected` (400/422: the request), `busy`
+ * (429/503), `auth` (401/403: the relay's key), `credits` (402), `unreachable` (network,
+ * timeout), `error` (anything else). `uncertain`: Oxen may have acted on the call anyway (no
+ * answer, a 5xx, an answer we could not read), so a create must not simply be sent again.
+ */
+export interface OxenFailure {
+  kind: "unknown_model" | "rejected" | "busy" | "auth" | "credits" | "unreachable" | "error";
+  /** Oxen's HTTP status, 0 when there was no answer. */
+  status: number;
+  message: string;
+  detail: string | null;
+  retryAfter: string | null;
+  uncertain: boolean;
+}
 
 /** The message inside either of Oxen's error envelopes. */
 export function oxenMessage(body: unknown): string | null {
@@ -10,43 +26,44 @@ export function oxenMessage(body: unknown): string | null {
   return e.detail ?? e.title ?? e.type ?? null;
 }
 
-/**
- * Maps a failed Oxen response onto our contract: the caller's mistakes Oxen catches are 400s;
- * Oxen's own trouble is 503 when it may pass soon (429, 5xx "unavailable", network), else 502.
- */
-export function mapOxenFailure(status: number, body: unknown, retryAfter: string | null): ApiError {
-  const detail = oxenMessage(body);
-  const suffix = detail ? `: ${detail}` : "";
-  if (status === 404 && detail?.startsWith("Model not found")) {
-    return new ApiError(400, "invalid_request", `Oxen rejected the model${suffix}`, {
-      issues: [{ path: "model", message: detail }],
-    });
-  }
-  if (status === 400 || status === 422) {
-    return new ApiError(400, "invalid_request", `Oxen rejected the request${suffix}`);
-  }
-  if (status === 429 || status === 503) {
-    const headers: Record<string, string> = retryAfter ? { "retry-after": retryAfter } : {};
-    return new ApiError(503, "oxen_unavailable", `Oxen is busy (HTTP ${status}); try again shortly`, {
-      headers,
-    });
-  }
-  if (status === 401 || status === 403) {
-    return new ApiError(502, "oxen_auth_failed", "The relay's Oxen credentials were refused");
-  }
-  if (status === 402) {
-    return new ApiError(
-      503,
-      "oxen_insufficient_credits",
-      `Oxen refused the job for lack of credits${suffix}`,
-    );
-  }
-  return new ApiError(502, "oxen_error", `Oxen answered HTTP ${status}${suffix}`);
+function kindOf(status: number, detail: string | null): OxenFailure["kind"] {
+  if (status === 404 && detail?.startsWith("Model not found")) return "unknown_model";
+  if (status === 400 || status === 422) return "rejected";
+  if (status === 429 || status === 503) return "busy";
+  if (status === 401 || status === 403) return "auth";
+  if (status === 402) return "credits";
+  return "error";
 }
 
-export const oxenUnreachable = (cause: unknown): ApiError =>
-  new ApiError(
-    503,
-    "oxen_unavailable",
-    `Oxen could not be reached: ${String((cause as Error)?.message ?? cause)}`,
-  );
+/** A failed Oxen answer. */
+export function oxenFailure(status: number, body: unknown, retryAfter: string | null): OxenFailure {
+  const detail = oxenMessage(body);
+  return {
+    kind: kindOf(status, detail),
+    status,
+    message: `Oxen answered HTTP ${status}${detail ? `: ${detail}` : ""}`,
+    detail,
+    retryAfter,
+    uncertain: status >= 500,
+  };
+}
+
+/** No answer at all: refused, reset or timed out. */
+export const oxenUnreachable = (cause: unknown): OxenFailure => ({
+  kind: "unreachable",
+  status: 0,
+  message: `Oxen could not be reached: ${String((cause as Error)?.message ?? cause)}`,
+  detail: null,
+  retryAfter: null,
+  uncertain: true,
+});
+
+/** A 2xx whose body we could not read: Oxen did something we cannot see. */
+export const oxenUnreadable = (what: string, status: number): OxenFailure => ({
+  kind: "error",
+  status,
+  message: `unexpected response from ${what}`,
+  detail: null,
+  retryAfter: null,
+  uncertain: true,
+});

@@ -1,9 +1,13 @@
-import type { GenerationUpdate } from "../edits/status";
-import { GENERATION_STATUSES, type GenerationStatus } from "../edits/status";
+import type { GenerationUpdate } from "../core/status";
+import { GENERATION_STATUSES, type GenerationStatus } from "../core/status";
 import type { Generation } from "./schemas";
 import { CompletionEvent } from "./schemas";
 
 export const COMPLETION_EVENT = "media_generation_completed";
+/** Oxen's error texts are stored in the edit, whose row has a size limit: keep them short. */
+export const MAX_ERROR_CHARS = 1_000;
+const clip = (s: string | null | undefined): string | null =>
+  s == null ? null : s.slice(0, MAX_ERROR_CHARS);
 
 /**
  * Reads one SSE message into an update. Unknown event names, garbage data and unknown
@@ -25,7 +29,7 @@ export function parseCompletion(event: string | undefined, data: string): Genera
     generation_id: parsed.data.generation_id,
     status,
     url: parsed.data.url ?? null,
-    error: parsed.data.error ?? null,
+    error: clip(parsed.data.error),
   };
 }
 
@@ -42,6 +46,6 @@ export function updateFromRest(id: string, g: Generation | null): GenerationUpda
     generation_id: id,
     status: g.status,
     url: g.result_url ?? null,
-    error: g.error_message ?? null,
+    error: clip(g.error_message),
   };
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { GENERATION_STATUSES } from "../edits/status";
+import { GENERATION_STATUSES } from "../core/status";
 
 /** Oxen's statuses; anything unexpected is read as still running rather than rejected. */
 const Status = z.enum(GENERATION_STATUSES).catch("processing");

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { GenerationUpdate } from "../edits/status";
+import type { GenerationUpdate } from "../core/status";
 import { readCompletions } from "./stream";
 
 const encoder = new TextEncoder();

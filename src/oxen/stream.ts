@@ -1,14 +1,16 @@
 import { createParser } from "eventsource-parser";
-import type { GenerationUpdate } from "../edits/status";
+import type { GenerationUpdate } from "../core/status";
 import { parseCompletion } from "./events";
 
 /**
- * Reads an Oxen event stream to its end, calling `onUpdate` for each completion. Bytes are
+ * Reads an Oxen event stream to its end, calling `onUpdate` for each completion and `onBytes`
+ * for anything at all (keep-alives included: they prove the connection alive). Bytes are
  * decoded as a stream, so a character split across chunks survives; framing is eventsource-parser's.
  */
 export async function readCompletions(
   body: ReadableStream<Uint8Array>,
   onUpdate: (update: GenerationUpdate) => void,
+  onBytes: () => void = () => {},
 ): Promise<void> {
   const parser = createParser({
     onEvent: (msg) => {
@@ -20,6 +22,7 @@ export async function readCompletions(
   for (;;) {
     const { done, value } = await reader.read();
     if (done) return;
+    onBytes();
     parser.feed(value);
   }
 }

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { readConfig } from "../config";
+import { readConfig } from "../core/config";
 import { EDIT_ID } from "../edits/read";
 import { requireAdmin } from "../http/auth";
 import { notFound } from "../http/errors";

@@ -1,7 +1,9 @@
 import { createRoute, OpenAPIHono, type RouteConfig, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { liveSecrets } from "../clients/store";
-import { type RelayConfig, readConfig } from "../config";
+import { type RelayConfig, readConfig } from "../core/config";
+import { EVENT_TYPES, GENERATION_STATUSES, isTerminal } from "../core/status";
+import { MAX_EDIT_BYTES, storedBytes } from "../edits/bounds";
 import { editIdForKey, requestFingerprint } from "../edits/idempotency";
 import { listEditIds, readSnapshot, type Snapshot } from "../edits/kv";
 import type { EditResult } from "../edits/object";
@@ -14,10 +16,10 @@ import {
   editInput,
   normaliseWebhooks,
 } from "../edits/schema";
-import { EVENT_TYPES, GENERATION_STATUSES, isTerminal } from "../edits/status";
 import { requireClient } from "../http/auth";
 import { requireJson } from "../http/body";
-import { ApiError, fromShape, notFound } from "../http/errors";
+import { editApiError } from "../http/edit-failures";
+import { ApiError, notFound } from "../http/errors";
 import { callObject } from "../http/objects";
 import { bearerSecurity, commonErrors, jsonBody, jsonResponse } from "../http/openapi";
 import { preferredWait } from "../http/prefer";
@@ -25,7 +27,7 @@ import type { AppEnv } from "../http/types";
 import { newId } from "../lib/ids";
 import { errorMessage, log } from "../lib/log";
 import { iso } from "../lib/time";
-import { modelSchema } from "../models/registry";
+import { lookupModel } from "../models/registry";
 import { schemaDefaults, validateParams } from "../models/validate";
 import { OxenClient } from "../oxen/client";
 import { checkWebhookUrl } from "../webhooks/url-safety";
@@ -201,14 +203,38 @@ function checkWebhooks(body: EditCreateInput, allowPrivate: boolean) {
 async function checkedInput(body: EditCreateInput, config: RelayConfig) {
   if (body.model === DEFAULT_MODEL) return editInput(body);
   const oxen = new OxenClient({ baseUrl: config.oxenBaseUrl, apiKey: config.oxenApiKey, timeoutMs: 5_000 });
-  const schema = await modelSchema(oxen, body.model);
+  const model = await lookupModel(oxen, body.model);
+  if (model.kind === "unavailable") {
+    throw new ApiError(
+      503,
+      "oxen_unavailable",
+      `Oxen could not describe model ${body.model}; try again shortly.`,
+      {
+        headers: { "retry-after": "5" },
+      },
+    );
+  }
+  if (model.kind === "unknown") {
+    throw new ApiError(400, "invalid_request", "The request is invalid.", {
+      issues: [{ path: "model", message: `unknown model: ${body.model}` }],
+    });
+  }
+  const { schema } = model;
   if (!schema) return editInput(body);
-  const defaults = schemaDefaults(schema);
-  const input = editInput(body, defaults);
+  const input = editInput(body, schemaDefaults(schema));
   const { num_generations: _n, ...params } = input;
-  const issues = validateParams(schema, params);
+  const issues = [...undeclared(schema, params), ...validateParams(schema, params)];
   if (issues.length > 0) throw new ApiError(400, "invalid_request", "The request is invalid.", { issues });
   return input;
+}
+
+/** Fields the model's schema does not declare: only what the operator's model accepts reaches Oxen. */
+function undeclared(schema: Record<string, unknown>, params: Record<string, unknown>) {
+  const props = schema.properties;
+  if (!props || typeof props !== "object") return [];
+  return Object.keys(params)
+    .filter((k) => k !== "prompt" && k !== "input_image" && !(k in props))
+    .map((k) => ({ path: k, message: `the model does not declare this parameter` }));
 }
 
 /** The caller's edit, or a 404 that says nothing about whether it exists for someone else. */
@@ -254,6 +280,15 @@ export const editRoutes = new OpenAPIHono<AppEnv>()
       webhooks,
       metadata: body.metadata ?? {},
     };
+    const bytes = storedBytes(request);
+    if (bytes > MAX_EDIT_BYTES) {
+      // Refused before Oxen sees it: a Durable Object row holds at most 2 MB.
+      throw new ApiError(
+        413,
+        "payload_too_large",
+        `The edit would take ${bytes} bytes to store; the limit is ${MAX_EDIT_BYTES}. Send large images as https URLs.`,
+      );
+    }
     const key = headers["idempotency-key"];
     const id = key ? await editIdForKey(clientId, key) : newId("edit");
     const create = {
@@ -269,7 +304,7 @@ export const editRoutes = new OpenAPIHono<AppEnv>()
       "create",
       async () => await c.env.EDIT.getByName(id).create(create),
     );
-    if (!result.ok) throw fromShape(result.error);
+    if (!result.ok) throw editApiError(result.reason);
     const snap = await awaitPreferred(c, result.snapshot, headers.prefer);
     return c.json(snap.edit, isTerminal(snap.edit.status) ? 200 : 202);
   })
@@ -300,7 +335,7 @@ export const editRoutes = new OpenAPIHono<AppEnv>()
       "cancel",
       async () => await c.env.EDIT.getByName(snap.edit.id).cancel(),
     );
-    if (!result.ok) throw fromShape(result.error);
+    if (!result.ok) throw editApiError(result.reason);
     return c.json(result.snapshot.edit, 200);
   })
   .openapi(listDeliveries, async (c) => {
@@ -316,7 +351,9 @@ export const editRoutes = new OpenAPIHono<AppEnv>()
     const last = c.req.header("last-event-id");
     if (last) headers["last-event-id"] = last;
     // The edit's object serves the stream, so that it can hold it open until the edit finishes.
-    return c.env.EDIT.getByName(snap.edit.id).fetch(new Request("https://edit/events", { headers }));
+    return callObject(c.get("requestId"), "events", () =>
+      c.env.EDIT.getByName(snap.edit.id).fetch(new Request("https://edit/events", { headers })),
+    );
   })
   .openapi(redeliver, async (c) => {
     const snap = await ownEdit(c, c.req.valid("param").id);

@@ -1,5 +1,5 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { readConfig } from "../config";
+import { readConfig } from "../core/config";
 import { jsonResponse } from "../http/openapi";
 import type { AppEnv } from "../http/types";
 import { hubStub } from "../hub/name";

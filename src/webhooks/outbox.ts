@@ -37,36 +37,9 @@ export interface AttemptRow {
 export class Outbox {
   readonly #sql: SqlStorage;
 
+  /** The tables are the edit object's (edits/migrations.ts); this class only reads and writes them. */
   constructor(sql: SqlStorage) {
     this.#sql = sql;
-    sql.exec(`
-      CREATE TABLE IF NOT EXISTS events (
-        event_id TEXT PRIMARY KEY,
-        type TEXT NOT NULL,
-        payload TEXT NOT NULL,
-        created_at INTEGER NOT NULL
-      );
-      CREATE TABLE IF NOT EXISTS outbox (
-        event_id TEXT NOT NULL,
-        url TEXT NOT NULL,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        next_at INTEGER,
-        state TEXT NOT NULL,
-        PRIMARY KEY (event_id, url)
-      );
-      CREATE TABLE IF NOT EXISTS attempts (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        event_id TEXT NOT NULL,
-        type TEXT NOT NULL,
-        url TEXT NOT NULL,
-        attempt INTEGER NOT NULL,
-        status_code INTEGER,
-        error TEXT,
-        duration_ms INTEGER NOT NULL,
-        at INTEGER NOT NULL,
-        next_attempt_at INTEGER
-      );
-    `);
   }
 
   /** Adds an event and a pending delivery to each URL, due now. */
@@ -136,6 +109,10 @@ export class Outbox {
     return attempt;
   }
 
+  /**
+   * Records an attempt and what follows it. A redelivery asked for while the attempt was in
+   * flight is honoured now: the row is due again at once.
+   */
   finish(
     row: OutboxRow,
     type: string,
@@ -144,12 +121,21 @@ export class Outbox {
     outcome: AttemptOutcome,
     at: number,
   ) {
-    const state: DeliveryState = outcome.kind === "retry" ? "pending" : outcome.kind;
-    const nextAt = outcome.kind === "retry" ? outcome.at : null;
+    const asked =
+      this.#sql
+        .exec<{ redeliver: number }>(
+          "SELECT redeliver FROM outbox WHERE event_id = ? AND url = ?",
+          row.event_id,
+          row.url,
+        )
+        .toArray()[0]?.redeliver === 1;
+    const state: DeliveryState = asked || outcome.kind === "retry" ? "pending" : outcome.kind;
+    const nextAt = asked ? at : outcome.kind === "retry" ? outcome.at : null;
     this.#sql.exec(
-      "UPDATE outbox SET state = ?, next_at = ? WHERE event_id = ? AND url = ?",
+      "UPDATE outbox SET state = ?, next_at = ?, redeliver = 0, attempts = ? WHERE event_id = ? AND url = ?",
       state,
       nextAt,
+      asked ? 0 : attempt,
       row.event_id,
       row.url,
     );
@@ -173,17 +159,27 @@ export class Outbox {
    * so in a new one they are due at once (the receiver may see them twice, with the same id).
    */
   resumeInterrupted(now: number): number {
-    return this.#sql.exec("UPDATE outbox SET state = 'pending', next_at = ? WHERE state = 'sending'", now)
-      .rowsWritten;
+    return this.#sql.exec(
+      "UPDATE outbox SET state = 'pending', next_at = ?, redeliver = 0 WHERE state = 'sending'",
+      now,
+    ).rowsWritten;
   }
 
-  /** Queues an event again for every URL it went to, keeping its id. */
+  /**
+   * Queues an event again for every URL it went to, keeping its id. A row whose attempt is in
+   * flight is marked instead, and queued when that attempt finishes (`finish`).
+   */
   requeue(eventId: string, now: number): number {
-    return this.#sql.exec(
-      "UPDATE outbox SET state = 'pending', next_at = ?, attempts = 0 WHERE event_id = ?",
+    const marked = this.#sql.exec(
+      "UPDATE outbox SET redeliver = 1 WHERE event_id = ? AND state = 'sending'",
+      eventId,
+    ).rowsWritten;
+    const queued = this.#sql.exec(
+      "UPDATE outbox SET state = 'pending', next_at = ?, attempts = 0 WHERE event_id = ? AND state != 'sending'",
       now,
       eventId,
     ).rowsWritten;
+    return marked + queued;
   }
 
   attempts(): AttemptRow[] {

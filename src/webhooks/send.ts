@@ -1,4 +1,4 @@
-import { USER_AGENT } from "../version";
+import { USER_AGENT } from "../core/version";
 import { signWebhook } from "./sign";
 
 export interface AttemptResult {

@@ -16,15 +16,33 @@ const BLOCKED_SUFFIXES = [
 ];
 const BLOCKED_NAMES = new Set(["localhost", "metadata", "instance-data", "metadata.google.internal"]);
 
-/** Only plain public unicast is allowed; every other range ipaddr.js names (private, loopback,
- * link-local and its metadata address, CGNAT, multicast, mapped and translated forms...) is not. */
-function addressProblem(host: string): string | null {
-  if (!ipaddr.isValid(host)) return null;
-  const range = ipaddr.parse(host).range();
-  if (range === "unicast") return null;
-  return range === "ipv4Mapped"
-    ? "IPv4-mapped IPv6 addresses are not allowed"
-    : `${range} addresses are not allowed`;
+// ipaddr.js calls ::/8 unicast, but it is IETF-reserved and holds the deprecated IPv4-compatible form
+// ::a.b.c.d, which some stacks still route to the embedded IPv4 (::169.254.169.254 is the metadata service).
+const RESERVED_V6 = ipaddr.IPv6.parseCIDR("::/8");
+
+const rangeProblem = (range: string) => (range === "unicast" ? null : `${range} addresses are not allowed`);
+
+/** The URL parser has already turned every IPv4 spelling (hex, octal, 127.1, %-encoded, full-width...)
+ * into dotted decimal and every IPv6 into its compressed form, so anything else is a name. */
+function hostProblem(hostname: string): string | null {
+  // Only plain public unicast: every other range ipaddr.js names (private, loopback, link-local, CGNAT,
+  // multicast, mapped, NAT64, 6to4, Teredo...) is refused whole rather than decoded, since no real
+  // receiver lives behind those translation forms and decoding them is where bypasses hide.
+  if (hostname.startsWith("[")) {
+    const v6 = ipaddr.IPv6.parse(hostname.slice(1, -1));
+    const range = v6.range();
+    return rangeProblem(range === "unicast" && v6.match(RESERVED_V6) ? "reserved" : range);
+  }
+  if (ipaddr.IPv4.isValidFourPartDecimal(hostname)) return rangeProblem(ipaddr.IPv4.parse(hostname).range());
+  if (hostname === "") return "has no host";
+  // Only the one root dot goes: "internal.." must not slip past the ".internal" suffix.
+  const host = hostname.toLowerCase().replace(/\.$/, "");
+  const labels = host.split(".");
+  if (labels.includes("")) return "host names with empty labels are not allowed";
+  if (BLOCKED_NAMES.has(host) || BLOCKED_SUFFIXES.some((s) => host.endsWith(s))) {
+    return `${host} is not a public host name`;
+  }
+  return labels.length === 1 ? "single-label host names are not public" : null;
 }
 
 /** null when the URL may receive webhooks, else the reason it may not. */
@@ -41,17 +59,8 @@ export function checkWebhookUrl(raw: string, opts: { allowPrivate: boolean }): s
     return url.protocol === "https:" || url.protocol === "http:" ? null : "must use http or https";
   }
   if (url.protocol !== "https:") return "must use https";
-  const host = url.hostname.toLowerCase().replace(/\.$/, "");
-  if (host === "") return "has no host";
-  const bare = host.startsWith("[") ? host.slice(1, -1) : host;
-  const problem = addressProblem(bare);
+  const problem = hostProblem(url.hostname);
   if (problem) return problem;
-  if (!ipaddr.isValid(bare)) {
-    if (BLOCKED_NAMES.has(host) || BLOCKED_SUFFIXES.some((s) => host.endsWith(s))) {
-      return `${host} is not a public host name`;
-    }
-    if (!host.includes(".")) return "single-label host names are not public";
-  }
   if (url.port !== "" && Number(url.port) < 1024) return "ports below 1024 other than 443 are not allowed";
   return null;
 }

@@ -10,10 +10,10 @@ export interface HubPoint {
 }
 
 /**
- * The hub's own storage code (HubStore) over SQLite through a small SqlStorage shim: workerd's
+ * The hub's own storage code (HubStore) over SQLite through a small DurableObjectStorage shim: workerd's
  * clock stands still while JavaScript runs, so per-event microseconds cannot be read inside it.
  */
-function sqlStorage(db: DatabaseSync): unknown {
+function doStorage(db: DatabaseSync): unknown {
   const exec = (query: string, ...bindings: unknown[]) => {
     let rows: Record<string, unknown>[] = [];
     let rowsWritten = 0;
@@ -29,7 +29,7 @@ function sqlStorage(db: DatabaseSync): unknown {
       rowsWritten,
     };
   };
-  return { exec };
+  return { sql: { exec }, transactionSync: (fn: () => unknown) => fn() };
 }
 
 const micros = (fn: () => void, n: number) => {
@@ -49,9 +49,9 @@ export async function hubFootprint(sizes = [1_000, 10_000, 100_000], probes = 2_
   // Worker code, typed against workerd's globals: loaded by path so this Node program's type check
   // does not follow it (it runs here as is: its only imports are types).
   const path: string = "../../src/hub/store.ts";
-  const { HubStore } = (await import(path)) as { HubStore: new (sql: unknown) => HubStoreLike };
+  const { HubStore } = (await import(path)) as { HubStore: new (storage: unknown) => HubStoreLike };
   const db = new DatabaseSync(":memory:");
-  const store = new HubStore(sqlStorage(db));
+  const store = new HubStore(doStorage(db));
   const register = () => {
     const id = randomUUID();
     store.register(`edit_${id.slice(0, 8)}`, [id], Date.now());

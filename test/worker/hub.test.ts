@@ -1,7 +1,7 @@
 import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { readConfig } from "../../src/config";
+import { readConfig } from "../../src/core/config";
 import { hubStub } from "../../src/hub/name";
 import { call, hookUrl, newClient, received, sim, simBase, uniquePath, until } from "./helpers";
 
@@ -33,6 +33,9 @@ describe("hub", () => {
     await new Promise((r) => setTimeout(r, 100));
     const early = await h.register("edit_unknownToAnyone00000", [gen]);
     expect(early).toEqual([expect.objectContaining({ generation_id: gen, status: "succeeded" })]);
+    // Kept until the edit has applied it and says so: an eviction in between loses nothing.
+    expect((await h.status()).outstanding).toBe(1);
+    await h.forget([gen]);
     expect((await h.status()).outstanding).toBe(0);
   });
 

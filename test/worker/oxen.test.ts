@@ -36,16 +36,16 @@ describe("OxenClient against the simulator", () => {
     expect(await o.getModel("no-such-model")).toEqual({ ok: true, value: null });
   });
 
-  it("maps Oxen's refusals onto our contract", async () => {
+  it("reads Oxen's refusals into typed failures", async () => {
     const unknown = await oxen().enqueue({ model: "no-such-model" });
-    expect(!unknown.ok && unknown.error.status).toBe(400);
+    expect(!unknown.ok && unknown.failure.kind).toBe("unknown_model");
     const badKey = await new OxenClient({ baseUrl: env.OXEN_BASE_URL, apiKey: "wrong" }).enqueue({
       model: "qwen-image-edit-2511",
     });
-    expect(!badKey.ok && badKey.error.status).toBe(502);
+    expect(!badKey.ok && badKey.failure.kind).toBe("auth");
     await faults({ route: "enqueue", status: 429, retryAfter: 7 });
     const limited = await oxen().enqueue({ model: "qwen-image-edit-2511" });
-    expect(!limited.ok && [limited.error.status, limited.error.headers["retry-after"]]).toEqual([503, "7"]);
+    expect(!limited.ok && [limited.failure.kind, limited.failure.retryAfter]).toEqual(["busy", "7"]);
   });
 });
 
@@ -77,6 +77,6 @@ describe("POST /v1/edits when Oxen fails", () => {
     await faults({ route: "enqueue", status: 500, delayMs: 5_000 });
     const o = new OxenClient({ baseUrl: env.OXEN_BASE_URL, apiKey: "sim_test_key", timeoutMs: 200 });
     const res = await o.enqueue({ model: "qwen-image-edit-2511" });
-    expect(!res.ok && [res.error.status, res.error.type]).toEqual([503, "oxen_unavailable"]);
+    expect(!res.ok && [res.failure.kind, res.failure.uncertain]).toEqual(["unreachable", true]);
   });
 });

@@ -1,6 +1,6 @@
 import type { Context, Hono } from "hono";
 import { bearerAuth } from "./auth.ts";
-import { insufficientCredits, invalidParams, modelNotFound, notFound } from "./errors.ts";
+import { insufficientCredits, invalidParams, modelNotFound, notFound, oxenError } from "./errors.ts";
 import { type FaultRoute, type FaultSource, faultGate } from "./faults.ts";
 import { imageBase64 } from "./images.ts";
 import { type Engine, isTerminal } from "./lifecycle.ts";
@@ -27,6 +27,15 @@ const originOf = (c: Context): string => new URL(c.req.url).origin;
 export function registerApiRoutes(app: Hono, { state, engine, hub, presigner, faults }: ApiDeps): void {
   const gate = (route: FaultRoute) => faultGate(faults, route);
   const present = (gen: Generation, origin: string) => presentGeneration(gen, presigner, origin);
+
+  // Ahead of auth and REST chaos: a server that never answers checks no keys and consumes no fault rules.
+  app.get("/api/events", async (c, next) => {
+    if (!state.streamFaults.hangOnOpen) return next();
+    state.injected.stream_hung++;
+    await hub.hold(c.req.raw.signal);
+    // Only read when the simulator is disposed; an aborted client is gone already.
+    return oxenError(503, "unknown_error");
+  });
 
   app.use(
     "/api/*",
@@ -93,7 +102,9 @@ export function registerApiRoutes(app: Hono, { state, engine, hub, presigner, fa
       state.injected.stream_refused++;
       return refused;
     }
-    return new Response(hub.subscribe(c.req.raw.signal), { headers: SSE_HEADERS });
+    const silent = state.streamFaults.silent;
+    if (silent) state.injected.stream_silent++;
+    return new Response(hub.subscribe(c.req.raw.signal, { silent }), { headers: SSE_HEADERS });
   });
 
   app.get("/api/ai/models/:id", gate("models"), (c) => {

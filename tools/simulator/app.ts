@@ -38,11 +38,11 @@ export type * from "./types.ts";
 export interface StateSnapshot {
   /** REST generation objects, in enqueue order. */
   generations: Record<string, unknown>[];
-  /** Open `/api/events` streams. */
+  /** Open `/api/events` streams, silent ones included. */
   subscribers: number;
   /** Completion events written to at least one stream. */
   emitted: number;
-  /** Completions that fired while no stream was connected. */
+  /** Completions that fired while no stream was connected, or only silent ones. */
   dropped: number;
   /** Noise events written to at least one stream. */
   noise: number;
@@ -73,7 +73,7 @@ export interface Simulator {
   clearFaults(): void;
   /** Validates and applies a partial stream-fault update; returns the new settings. Throws on invalid input. */
   setStreamFaults(patch: StreamFaultsPatch): StreamFaults;
-  /** Turns every stream fault off. */
+  /** Turns every stream fault off; streams already silent and requests already held stay so until the client drops them. */
   clearStreamFaults(): void;
   /** `origin` is used for result URLs; default: each generation's enqueue origin. */
   snapshot(origin?: string): StateSnapshot;
@@ -81,7 +81,9 @@ export interface Simulator {
   /** The completion event payload a generation produced (or would produce), for assertions. */
   completionFor(id: string): CompletionData | undefined;
   readonly subscribers: number;
-  /** Stops every timer and closes every stream. */
+  /** `/api/events` requests held without an answer by the `hangOnOpen` stream fault. */
+  readonly heldStreams: number;
+  /** Stops every timer, closes every stream and lets held stream requests go (answered 503). */
   dispose(): void;
 }
 
@@ -177,9 +179,13 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     get subscribers() {
       return hub.size;
     },
+    get heldStreams() {
+      return hub.held;
+    },
     dispose() {
       engine.clearTimers();
       hub.closeAll();
+      hub.releaseHeld();
     },
   };
 

@@ -14,7 +14,11 @@ export interface InjectedCounts {
   junk_lines: number;
   /** `/api/events` requests refused by the stream-fault `refuse` setting. */
   stream_refused: number;
-  /** Completion events that fired while no stream was open (same as `dropped`). */
+  /** `/api/events` streams opened silent (headers, then no bytes) by the `silent` setting. */
+  stream_silent: number;
+  /** `/api/events` requests held without response headers by the `hangOnOpen` setting. */
+  stream_hung: number;
+  /** Completion events that fired while no stream was open, or only silent ones (same as `dropped`). */
   events_dropped: number;
   /** `GET /ai/queue/{id}` answered 404 for a finished generation (legacy404AfterFinish). */
   legacy_404: number;
@@ -33,6 +37,8 @@ export function createInjected(): InjectedCounts {
     events_line_endings: 0,
     junk_lines: 0,
     stream_refused: 0,
+    stream_silent: 0,
+    stream_hung: 0,
     events_dropped: 0,
     legacy_404: 0,
     rest: {},

@@ -4,16 +4,24 @@ import type { StreamFaults } from "./stream-faults.ts";
 
 /** Fan-out of the user-scoped `/events` stream: no buffering, no replay, no ids. */
 export interface Hub {
-  subscribe(signal?: AbortSignal): ReadableStream<Uint8Array>;
-  /** Writes one event to every open stream; returns how many streams got it. */
+  /** A silent stream is never written to (a half-open connection): only a client drop or `closeAll` ends it. */
+  subscribe(signal?: AbortSignal, options?: { silent?: boolean }): ReadableStream<Uint8Array>;
+  /** Holds a request unanswered: resolves once `signal` aborts or `releaseHeld` runs. */
+  hold(signal?: AbortSignal): Promise<void>;
+  /** Lets every held request go; returns how many there were. */
+  releaseHeld(): number;
+  /** Writes one event to every open, non-silent stream; returns how many streams got it. */
   broadcast(event: string, data: unknown): number;
   /** Like broadcast, plus the per-event stream faults (junk, duplicates, close after N). */
   broadcastCompletion(event: string, data: unknown): number;
-  /** Server-side close of every open stream; returns how many were closed. */
+  /** Server-side close of every open stream, silent ones included; returns how many were closed. */
   closeAll(): number;
   /** Re-reads keep-alive, noise and stream-fault settings. */
   reconfigure(): void;
+  /** Open streams, silent ones included. */
   readonly size: number;
+  /** Requests held by `hold`. */
+  readonly held: number;
 }
 
 export interface HubSettings {
@@ -67,6 +75,9 @@ export function createHub(settings: () => HubSettings, hooks: HubHooks = {}): Hu
   const { onNoise = () => {}, onInject = () => {}, random = Math.random } = hooks;
   const encoder = new TextEncoder();
   const subscribers = new Set<Subscriber>();
+  // Kept apart, so no write, timer or per-event fault ever reaches them.
+  const silent = new Set<Subscriber>();
+  const held = new Set<() => void>();
   let noiseTimer: ReturnType<typeof setInterval> | null = null;
   let noiseCount = 0;
 
@@ -76,6 +87,7 @@ export function createHub(settings: () => HubSettings, hooks: HubHooks = {}): Hu
     if (sub.keepAlive) clearTimeout(sub.keepAlive);
     if (sub.closer) clearTimeout(sub.closer);
     subscribers.delete(sub);
+    silent.delete(sub);
     try {
       sub.controller?.close();
     } catch {
@@ -177,7 +189,8 @@ export function createHub(settings: () => HubSettings, hooks: HubHooks = {}): Hu
   }
 
   return {
-    subscribe(signal) {
+    subscribe(signal, options = {}) {
+      const quiet = options.silent === true;
       const sub: Subscriber = {
         controller: null,
         keepAlive: null,
@@ -191,6 +204,10 @@ export function createHub(settings: () => HubSettings, hooks: HubHooks = {}): Hu
       const stream = new ReadableStream<Uint8Array>({
         start(controller) {
           sub.controller = controller;
+          if (quiet) {
+            silent.add(sub);
+            return;
+          }
           subscribers.add(sub);
           armKeepAlive(sub);
           armCloser(sub);
@@ -200,8 +217,26 @@ export function createHub(settings: () => HubSettings, hooks: HubHooks = {}): Hu
           drop(sub);
         },
       });
-      signal?.addEventListener("abort", () => drop(sub), { once: true });
+      if (signal?.aborted) drop(sub);
+      else signal?.addEventListener("abort", () => drop(sub), { once: true });
       return stream;
+    },
+    hold(signal) {
+      return new Promise<void>((resolve) => {
+        if (signal?.aborted) return resolve();
+        const release = (): void => {
+          held.delete(release);
+          signal?.removeEventListener("abort", release);
+          resolve();
+        };
+        held.add(release);
+        signal?.addEventListener("abort", release, { once: true });
+      });
+    },
+    releaseHeld() {
+      const waiting = [...held];
+      for (const release of waiting) release();
+      return waiting.length;
     },
     broadcast,
     broadcastCompletion(event, data) {
@@ -211,7 +246,7 @@ export function createHub(settings: () => HubSettings, hooks: HubHooks = {}): Hu
       return delivered;
     },
     closeAll() {
-      const open = [...subscribers];
+      const open = [...subscribers, ...silent];
       for (const sub of open) drop(sub);
       return open.length;
     },
@@ -224,7 +259,10 @@ export function createHub(settings: () => HubSettings, hooks: HubHooks = {}): Hu
       }
     },
     get size() {
-      return subscribers.size;
+      return subscribers.size + silent.size;
+    },
+    get held() {
+      return held.size;
     },
   };
 }

@@ -285,6 +285,149 @@ describe("refusal", () => {
   });
 });
 
+/** A raw `/api/events` request that settles only when headers arrive or it fails. */
+function pendingStream(base: string, key = "sim_dev_key") {
+  const abort = new AbortController();
+  const outcome = { settled: false };
+  const response = fetch(`${base}/events`, {
+    headers: { authorization: `Bearer ${key}` },
+    signal: abort.signal,
+  });
+  const settled = response.then(
+    (res) => ({ status: res.status, error: null }),
+    (error: Error) => ({ status: 0, error: error.name }),
+  );
+  void settled.then(() => (outcome.settled = true));
+  return { abort: () => abort.abort(), settled, outcome };
+}
+
+describe("half-open faults: silent streams and requests held without headers", () => {
+  it("a silent stream gets the headers and then not one byte; streams opened after it is off are normal", async () => {
+    await control("/config", { keepAliveMs: 40, noiseEveryMs: 100 });
+    const set = await control("/stream-faults", { silent: true, junk: 2, duplicate: true });
+    expect(set.body).toMatchObject({ silent: true, hangOnOpen: false });
+    const quiet = await connect();
+    expect(quiet.headers.get("content-type")).toBe("text/event-stream");
+    expect(quiet.headers.get("cache-control")).toBe("no-cache");
+
+    await control("/stream-faults", { silent: false, junk: 0, duplicate: false });
+    const normal = await connect();
+    await waitUntil(() => sim.sim.subscribers === 2);
+    const [id] = await enqueue();
+    await waitUntil(() => normal.completions().length === 1);
+    await sleep(300);
+
+    expect(quiet.raw).toBe("");
+    expect(quiet.events).toEqual([]);
+    expect(quiet.comments).toEqual([]);
+    expect(normal.completions().map((d) => d.generation_id)).toEqual([id]);
+    expect(normal.comments).toContain("keep-alive");
+    expect(normal.events.some((e) => e.event === "deployment_status")).toBe(true);
+    expect(sim.sim.snapshot().log.map((r) => [r.generation_id, r.delivered_to])).toEqual([[id, 1]]);
+    const state = (await control("/state")).body;
+    expect(state).toMatchObject({ subscribers: 2, emitted: 1, dropped: 0 });
+    expect(state.injected).toMatchObject({ stream_silent: 1, events_duplicated: 0, junk_lines: 0 });
+
+    // The client dropping it is what ends a silent stream.
+    quiet.close();
+    await quiet.ended;
+    await waitUntil(() => sim.sim.subscribers === 1);
+  });
+
+  it("completions that fire while only silent streams are open are lost; closing streams ends them", async () => {
+    sim.sim.setStreamFaults({ silent: true, closeAfterMs: 50, closeAfterEvents: 1 });
+    const first = await connect();
+    const second = await connect();
+    const [id] = await enqueue();
+    await waitUntil(() => emitted.length === 1);
+    await sleep(300);
+    expect(emitted[0]?.data.generation_id).toBe(id);
+    expect(emitted[0]?.delivered_to).toBe(0);
+    expect(first.raw + second.raw).toBe("");
+    const state = (await control("/state")).body;
+    expect(state).toMatchObject({ subscribers: 2, emitted: 0, dropped: 1 });
+    expect(state.injected).toMatchObject({
+      stream_silent: 2,
+      events_dropped: 1,
+      stream_closed_after_ms: 0,
+      stream_closed_after_events: 0,
+    });
+
+    expect((await control("/streams/close", undefined, "POST")).body).toEqual({ closed: 2 });
+    await first.ended;
+    await second.ended;
+    expect(first.raw + second.raw).toBe("");
+    expect(sim.sim.subscribers).toBe(0);
+  });
+
+  it("holds a stream request without headers until the client aborts; off again, streams open normally", async () => {
+    const set = await control("/stream-faults", { hangOnOpen: true });
+    expect(set.body).toMatchObject({ hangOnOpen: true, silent: false });
+    const held = pendingStream(api);
+    // Held ahead of auth too: a server that never answers checks no keys.
+    const wrongKey = pendingStream(api, "not_a_key");
+    try {
+      await waitUntil(() => sim.sim.heldStreams === 2);
+      await sleep(300);
+      expect(held.outcome.settled).toBe(false);
+      expect(wrongKey.outcome.settled).toBe(false);
+      expect(sim.sim.subscribers).toBe(0);
+      expect(await injected()).toMatchObject({ stream_hung: 2 });
+    } finally {
+      held.abort();
+      wrongKey.abort();
+    }
+    expect(await held.settled).toEqual({ status: 0, error: "AbortError" });
+    expect(await wrongKey.settled).toEqual({ status: 0, error: "AbortError" });
+    await waitUntil(() => sim.sim.heldStreams === 0);
+
+    expect((await control("/stream-faults", { hangOnOpen: false })).body.hangOnOpen).toBe(false);
+    const stream = await connect();
+    const [id] = await enqueue();
+    await waitUntil(() => stream.completions().length === 1);
+    expect(stream.completions()[0].generation_id).toBe(id);
+    expect((await http(`${api}/events`, { key: "not_a_key" })).status).toBe(401);
+    expect((await injected()).stream_hung).toBe(2);
+  });
+
+  it("close() does not wait for a silent stream or a held request", async () => {
+    const local = await startSimulator({ keepAliveMs: 40, noiseEveryMs: 0 });
+    local.sim.setStreamFaults({ silent: true });
+    const quiet = await openParsedEvents(local.baseUrl);
+    expect(quiet.status).toBe(200);
+    local.sim.setStreamFaults({ hangOnOpen: true });
+    const held = pendingStream(local.baseUrl);
+    try {
+      await waitUntil(() => local.sim.heldStreams === 1 && local.sim.subscribers === 1);
+      await local.close();
+      await quiet.ended;
+      expect(quiet.raw).toBe("");
+      expect((await held.settled).status).not.toBe(200);
+      expect(local.sim.heldStreams).toBe(0);
+      expect(local.sim.subscribers).toBe(0);
+    } finally {
+      quiet.close();
+      held.abort();
+      await local.close();
+    }
+  });
+
+  it("dispose() ends silent streams and answers held requests 503", async () => {
+    const local = createSimulator({ keepAliveMs: 40, noiseEveryMs: 0 });
+    const headers = { authorization: "Bearer sim_dev_key" };
+    local.setStreamFaults({ silent: true });
+    const quiet = await local.app.request("/api/events", { headers });
+    expect(quiet.status).toBe(200);
+    local.setStreamFaults({ silent: false, hangOnOpen: true });
+    const held = local.app.request("/api/events", { headers });
+    await waitUntil(() => local.heldStreams === 1);
+    local.dispose();
+    expect((await held).status).toBe(503);
+    expect(await quiet.text()).toBe("");
+    expect(local.snapshot().injected).toMatchObject({ stream_silent: 1, stream_hung: 1 });
+  });
+});
+
 describe("control surface", () => {
   it("validates, reads and clears the stream faults", async () => {
     for (const bad of [
@@ -294,11 +437,13 @@ describe("control surface", () => {
       { junk: -1 },
       { refuse: { status: 200 } },
       { refuse: { status: 503, probability: 2 } },
+      { silent: "yes" },
+      { hangOnOpen: 1 },
       { nope: true },
     ]) {
       expect((await control("/stream-faults", bad)).status).toBe(400);
     }
-    await control("/stream-faults", { closeAfterMs: 500, lineEndings: "cr" });
+    await control("/stream-faults", { closeAfterMs: 500, lineEndings: "cr", silent: true, hangOnOpen: true });
     expect((await control("/stream-faults")).body).toEqual({
       closeAfterEvents: null,
       closeAfterMs: 500,
@@ -307,14 +452,34 @@ describe("control surface", () => {
       lineEndings: "cr",
       junk: 0,
       refuse: null,
+      silent: true,
+      hangOnOpen: true,
     });
     const cleared = await control("/stream-faults", undefined, "DELETE");
-    expect(cleared.body).toMatchObject({ closeAfterMs: null, lineEndings: "lf" });
+    expect(cleared.body).toMatchObject({
+      closeAfterMs: null,
+      lineEndings: "lf",
+      silent: false,
+      hangOnOpen: false,
+    });
+    expect(sim.sim.setStreamFaults({ silent: true })).toMatchObject({ silent: true, hangOnOpen: false });
+    expect(sim.sim.setStreamFaults({ silent: false, hangOnOpen: true })).toMatchObject({
+      silent: false,
+      hangOnOpen: true,
+    });
+    sim.sim.clearStreamFaults();
+    expect(sim.sim.state.streamFaults).toEqual(DEFAULT_STREAM_FAULTS);
     expect(() => sim.sim.setStreamFaults({ chunking: "bits" as "byte" })).toThrow();
   });
 
   it("reset clears stream faults, REST chaos rules, injected counts and restores the seed", async () => {
-    await control("/stream-faults", { duplicate: true, junk: 1, refuse: { status: 401, probability: 0 } });
+    await control("/stream-faults", {
+      duplicate: true,
+      junk: 1,
+      refuse: { status: 401, probability: 0 },
+      silent: true,
+      hangOnOpen: true,
+    });
     await control("/faults", { route: "list", status: 500, probability: 1 });
     await control("/config", { seed: 1 });
     expect((await http(`${api}/ai/queue`)).status).toBe(500);
@@ -323,7 +488,7 @@ describe("control surface", () => {
     expect((await control("/reset", undefined, "POST")).body).toEqual({ ok: true });
     const state = (await control("/state")).body;
     expect(state.faults).toEqual([]);
-    expect(state.streamFaults).toMatchObject({ duplicate: false, junk: 0, refuse: null });
+    expect(state.streamFaults).toEqual(DEFAULT_STREAM_FAULTS);
     expect(state.config.seed).toBe(42);
     expect(state.injected).toEqual({
       stream_closed_after_events: 0,
@@ -333,6 +498,8 @@ describe("control surface", () => {
       events_line_endings: 0,
       junk_lines: 0,
       stream_refused: 0,
+      stream_silent: 0,
+      stream_hung: 0,
       events_dropped: 0,
       legacy_404: 0,
       rest: {},

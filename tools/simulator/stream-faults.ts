@@ -30,6 +30,14 @@ export interface StreamFaults {
   /** Junk blocks written before each completion event (kinds taken in turn). */
   junk: number;
   refuse: StreamRefusal | null;
+  /**
+   * Half-open connection: a stream opened while this is on answers 200 with the event-stream headers,
+   * then writes nothing at all (no keep-alives, events, noise or junk) until the client drops it or
+   * the simulator closes streams; completions lose that reader. Turning it off leaves such streams silent.
+   */
+  silent: boolean;
+  /** A stream request made while this is on gets no response headers; it is held until the client aborts. */
+  hangOnOpen: boolean;
 }
 
 export const DEFAULT_STREAM_FAULTS: StreamFaults = {
@@ -40,6 +48,8 @@ export const DEFAULT_STREAM_FAULTS: StreamFaults = {
   lineEndings: "lf",
   junk: 0,
   refuse: null,
+  silent: false,
+  hangOnOpen: false,
 };
 
 const refusalSchema = z.strictObject({
@@ -58,6 +68,8 @@ export const streamFaultsPatchSchema = z.strictObject({
   lineEndings: z.enum(LINE_ENDINGS).optional(),
   junk: z.number().int().min(0).max(100).optional(),
   refuse: refusalSchema.nullable().optional(),
+  silent: z.boolean().optional(),
+  hangOnOpen: z.boolean().optional(),
 });
 export type StreamFaultsPatch = z.input<typeof streamFaultsPatchSchema>;
 

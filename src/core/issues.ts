@@ -1,4 +1,8 @@
-import type { ErrorIssue } from "./errors";
+/** One violation in a 400's `issues` list: where (a dotted path) and what. */
+export interface ErrorIssue {
+  path: string;
+  message: string;
+}
 
 interface ZodLikeIssue {
   path: PropertyKey[];

@@ -1,8 +1,8 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "@hono/zod-openapi";
+import { EVENT_TYPES } from "../core/status";
+import { USER_AGENT } from "../core/version";
 import { EditSchema } from "../edits/schema";
-import { EVENT_TYPES } from "../edits/status";
-import { USER_AGENT } from "../version";
 
 const header = (description: string, example: string) => ({ description, example });
 

@@ -1,0 +1,48 @@
+import type { Migrations } from "../lib/schema";
+
+/**
+ * The edit object's schema, step by step (see lib/schema.ts). Step 1 is the schema objects had
+ * before versioning, written with IF NOT EXISTS so that it applies over them unchanged.
+ */
+export const EDIT_MIGRATIONS: Migrations = [
+  `CREATE TABLE IF NOT EXISTS edit (
+     id TEXT PRIMARY KEY,
+     client_id TEXT NOT NULL,
+     fingerprint TEXT NOT NULL,
+     doc TEXT NOT NULL
+   );
+   CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER);
+   CREATE TABLE IF NOT EXISTS events (
+     event_id TEXT PRIMARY KEY,
+     type TEXT NOT NULL,
+     payload TEXT NOT NULL,
+     created_at INTEGER NOT NULL
+   );
+   CREATE TABLE IF NOT EXISTS outbox (
+     event_id TEXT NOT NULL,
+     url TEXT NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_at INTEGER,
+     state TEXT NOT NULL,
+     PRIMARY KEY (event_id, url)
+   );
+   CREATE TABLE IF NOT EXISTS attempts (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     event_id TEXT NOT NULL,
+     type TEXT NOT NULL,
+     url TEXT NOT NULL,
+     attempt INTEGER NOT NULL,
+     status_code INTEGER,
+     error TEXT,
+     duration_ms INTEGER NOT NULL,
+     at INTEGER NOT NULL,
+     next_attempt_at INTEGER
+   );`,
+  // A redelivery asked for while an attempt is in flight runs once that attempt ends; the intent
+  // of a create is recorded before Oxen is asked, so a retry can tell "never sent" from "unknown".
+  `ALTER TABLE outbox ADD COLUMN redeliver INTEGER NOT NULL DEFAULT 0;
+   CREATE TABLE intent (
+     fingerprint TEXT NOT NULL,
+     started_at INTEGER NOT NULL
+   );`,
+];

@@ -1,0 +1,46 @@
+import type { OxenClient } from "../oxen/client";
+import type { OxenFailure } from "../oxen/errors";
+import type { Generation } from "../oxen/schemas";
+import type { EditInput } from "./schema";
+
+/** Clocks differ: a job Oxen stamped slightly before our intent is still ours. */
+const CLOCK_SKEW_MS = 5_000;
+
+/**
+ * After a create whose answer was lost (the object died, Oxen timed out or answered 5xx), the
+ * jobs it may have started, found among Oxen's active jobs: same model, same prompt and images,
+ * enqueued since the intent. Oxen has no idempotency key, so this is a match, not a proof: two
+ * identical requests of the same account in the same seconds are indistinguishable. A job that
+ * already finished is not in the active list (the window is the job's run time, 5–30 s).
+ */
+export async function findEnqueued(
+  oxen: OxenClient,
+  model: string,
+  input: EditInput,
+  since: number,
+): Promise<{ ok: true; generations: Generation[] } | { ok: false; failure: OxenFailure }> {
+  const res = await oxen.listGenerations({ model });
+  if (!res.ok) return { ok: false, failure: res.failure };
+  const images = JSON.stringify(toList(input.input_image));
+  const matches = res.value.generations
+    .filter((g) => {
+      const r = g as Generation & Record<string, unknown>;
+      const at = typeof r.enqueued_at === "number" ? r.enqueued_at * 1000 : null;
+      return (
+        (r.model_name ?? r.model ?? model) === model &&
+        r.prompt === input.prompt &&
+        (r.input_image === undefined || JSON.stringify(toList(r.input_image)) === images) &&
+        (at === null || at >= since - CLOCK_SKEW_MS)
+      );
+    })
+    .sort(
+      (a, b) =>
+        Number((b as Record<string, unknown>).enqueued_at ?? 0) -
+        Number((a as Record<string, unknown>).enqueued_at ?? 0),
+    );
+  // One create makes num_generations jobs at once: take the newest group of that size. Fewer
+  // (some already finished) are still adopted: a short edit beats a second paid job.
+  return { ok: true, generations: matches.slice(0, input.num_generations) };
+}
+
+const toList = (v: unknown): unknown[] => (Array.isArray(v) ? v : [v]);
