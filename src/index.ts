@@ -1,5 +1,6 @@
 import { createApp } from "./app";
 
+export { ClientObject } from "./clients/object";
 export { EditObject } from "./edits/object";
 export { Hub } from "./hub/hub";
 

@@ -24,7 +24,8 @@ const apiKeyKey = (hash: string) => `apikey:${hash}`;
 
 export const newWebhookSecret = () => `whsec_${randomBase64(32)}`;
 
-export async function createClient(kv: KVNamespace, name: string, now = Date.now()) {
+/** A new client's record and its api key (shown once; only its hash is kept). */
+export async function newClientRecord(name: string, now = Date.now()) {
   const apiKey = `sk_${newId("live", 32).slice(5)}`;
   const record: ClientRecord = {
     id: newId("cli"),
@@ -33,7 +34,6 @@ export async function createClient(kv: KVNamespace, name: string, now = Date.now
     secrets: [{ secret: newWebhookSecret(), expires_at: null }],
     created_at: iso(now),
   };
-  await saveClient(kv, record);
   return { record, apiKey };
 }
 
@@ -65,6 +65,7 @@ export function rotated(record: ClientRecord, now = Date.now()): ClientRecord {
   return { ...record, secrets: [{ secret: newWebhookSecret(), expires_at: null }, ...kept] };
 }
 
+/** Writes the KV projections of a client; only its object calls this (clients/object.ts). */
 export async function saveClient(kv: KVNamespace, record: ClientRecord): Promise<void> {
   const json = JSON.stringify(record);
   await Promise.all([kv.put(clientKey(record.id), json), kv.put(apiKeyKey(record.key_hash), json)]);

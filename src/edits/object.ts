@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { getClient, liveSecrets } from "../clients/store";
+import { liveSecrets } from "../clients/store";
 import { type RelayConfig, readConfig } from "../core/config";
 import {
   applyUpdate,
@@ -220,7 +220,8 @@ export class EditObject extends DurableObject<Env> {
       secrets: async () => {
         if (this.#secrets && Date.now() - this.#secrets.at < SECRETS_FRESH_MS) return this.#secrets.values;
         const clientId = this.#store.load()?.client_id;
-        const client = clientId ? await getClient(this.env.EDITS, clientId) : null;
+        // The client's object is where its secrets change: a rotation is seen at the next read.
+        const client = clientId ? await this.env.CLIENT.getByName(clientId).get(clientId) : null;
         const values = client ? liveSecrets(client) : [];
         this.#secrets = { values, at: Date.now() };
         return values;

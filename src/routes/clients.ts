@@ -1,8 +1,9 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { createClient, currentSecret, getClient, rotated, saveClient } from "../clients/store";
+import { currentSecret, newClientRecord } from "../clients/store";
 import { requireAdmin } from "../http/auth";
 import { requireJson } from "../http/body";
 import { notFound } from "../http/errors";
+import { callObject } from "../http/objects";
 import { bearerSecurity, commonErrors, jsonBody, jsonResponse } from "../http/openapi";
 import type { AppEnv } from "../http/types";
 
@@ -45,7 +46,10 @@ const rotate = createRoute({
 export const clientRoutes = new OpenAPIHono<AppEnv>()
   .openapi(create, async (c) => {
     const { name } = c.req.valid("json");
-    const { record, apiKey } = await createClient(c.env.EDITS, name);
+    const { record, apiKey } = await newClientRecord(name);
+    await callObject(c.get("requestId"), "client create", () =>
+      c.env.CLIENT.getByName(record.id).create(record),
+    );
     return c.json(
       {
         id: record.id,
@@ -58,10 +62,11 @@ export const clientRoutes = new OpenAPIHono<AppEnv>()
     );
   })
   .openapi(rotate, async (c) => {
-    const record = await getClient(c.env.EDITS, c.req.valid("param").id);
-    if (!record) throw notFound("client");
-    const next = rotated(record);
-    await saveClient(c.env.EDITS, next);
+    const id = c.req.valid("param").id;
+    const next = await callObject(c.get("requestId"), "rotate", () =>
+      c.env.CLIENT.getByName(id).rotateSecret(id),
+    );
+    if (!next) throw notFound("client");
     const previous = next.secrets.find((s) => s.expires_at !== null);
     return c.json(
       {

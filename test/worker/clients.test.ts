@@ -1,4 +1,6 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { liveSecrets } from "../../src/clients/store";
 import { ADMIN, call, newClient } from "./helpers";
 
 describe("POST /v1/clients", () => {
@@ -58,5 +60,22 @@ describe("POST /v1/clients", () => {
     expect(
       (await call("POST", `/v1/clients/${client.id}/rotate-secret`, { token: client.api_key })).status,
     ).toBe(403);
+  });
+
+  // Found in review: rotate-secret was an unlocked read-modify-write on KV, so two rotations at
+  // once could drop a secret an admin had just been given. The client's object serialises them.
+  it("keeps every secret handed out by concurrent rotations signing", async () => {
+    const client = await newClient();
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        call("POST", `/v1/clients/${client.id}/rotate-secret`, { token: ADMIN }),
+      ),
+    );
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+    const record = await env.CLIENT.getByName(client.id).get(client.id);
+    const live = liveSecrets(record!);
+    for (const a of answers) expect(live).toContain(a.body.webhook_secret);
+    expect(live).toContain(client.webhook_secret);
+    expect(new Set(answers.map((a) => a.body.webhook_secret)).size).toBe(5);
   });
 });
