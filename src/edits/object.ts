@@ -1,66 +1,23 @@
 import { DurableObject } from "cloudflare:workers";
-import { liveSecrets } from "../clients/store";
 import { type RelayConfig, readConfig } from "../core/config";
-import {
-  applyUpdate,
-  type GenerationStatus,
-  type GenerationUpdate,
-  isTerminal,
-  type Output,
-} from "../core/status";
+import { type GenerationUpdate, isTerminal, type Output } from "../core/status";
 import { hubStub } from "../hub/name";
 import { newId } from "../lib/ids";
 import { errorMessage, log } from "../lib/log";
+import { Waiters } from "../lib/waiters";
 import { OxenClient } from "../oxen/client";
-import type { OxenFailure } from "../oxen/errors";
 import { Dispatcher } from "../webhooks/dispatcher";
 import { cancelGenerations } from "./cancellation";
+import { type CreateEditRequest, type EditResult, enqueueOnce, newEdit, type Redelivery } from "./creation";
 import { type Delivery, toDelivery } from "./deliveries";
 import { EventStreams } from "./event-stream";
 import type { Snapshot } from "./kv";
 import { KvProjection } from "./projection";
-import { findEnqueued } from "./recovery";
 import { registerWithHub } from "./registration";
-import type { Edit, EditInput, WebhookSpec } from "./schema";
+import { SecretsCache } from "./secrets";
 import { EditStore } from "./store";
 import { nextAlarm, REGISTRATION_RETRY_MS } from "./timers";
-import { subscribers, timedOut, transition } from "./transition";
-
-/**
- * How long the client's secrets, once read, sign without being read again. A rotation keeps the
- * old secret signing for 24 h, so a minute's lag in picking up the new one breaks no receiver.
- */
-const SECRETS_FRESH_MS = 60_000;
-
-export interface CreateEditRequest {
-  id: string;
-  client_id: string;
-  /** Hash of the normalised request, to tell a replay from a conflicting reuse of an Idempotency-Key. */
-  fingerprint: string;
-  model: string;
-  input: EditInput;
-  webhooks: WebhookSpec[];
-  metadata: Record<string, string>;
-  created_at: string;
-  /** The client's live signing secrets as the route read them; spares a KV read on the first delivery. */
-  secrets: string[];
-}
-
-/** Why an edit call did not do what was asked, in the edit's terms; the routes map it to HTTP. */
-export type EditFailure =
-  | { kind: "oxen"; failure: OxenFailure }
-  | { kind: "idempotency_conflict" }
-  | { kind: "not_found" }
-  /** An earlier create's outcome is unknown and Oxen cannot be asked now: retry later. */
-  | { kind: "outcome_unknown" };
-
-export type EditResult = { ok: true; snapshot: Snapshot } | { ok: false; reason: EditFailure };
-
-export interface Redelivery {
-  event_id: string;
-  type: string;
-  urls: string[];
-}
+import { mergeUpdates, subscribers, timedOut, transition } from "./transition";
 
 /**
  * One edit: its authoritative state, its webhook outbox and its one alarm, which multiplexes
@@ -74,8 +31,8 @@ export class EditObject extends DurableObject<Env> {
   readonly #kv: KvProjection;
   #dispatcher: Dispatcher | null = null;
   #serial: Promise<unknown> = Promise.resolve();
-  #secrets: { values: string[]; at: number } | null = null;
-  readonly #terminalWaiters = new Set<() => void>();
+  readonly #secrets: SecretsCache;
+  readonly #terminalWaiters = new Waiters();
   readonly #streams = new EventStreams();
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -85,6 +42,7 @@ export class EditObject extends DurableObject<Env> {
     // Tables are made only by create(): a read of an unknown id must not leave storage behind.
     this.#store = new EditStore(ctx.storage);
     this.#kv = new KvProjection(this.#store, env.EDITS);
+    this.#secrets = new SecretsCache(env.CLIENT);
     if (this.#store.exists()) {
       ctx.blockConcurrencyWhile(async () => {
         this.#store.migrate();
@@ -112,36 +70,15 @@ export class EditObject extends DurableObject<Env> {
   async waitTerminal(timeoutMs: number): Promise<Snapshot | null> {
     const snap = this.#store.load();
     if (!snap || isTerminal(snap.edit.status) || timeoutMs <= 0) return snap;
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.#terminalWaiters.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      this.#terminalWaiters.add(done);
-    });
+    await this.#terminalWaiters.wait(timeoutMs);
     return this.#store.load();
   }
 
   /** Applies what the hub learnt; idempotent, and stale or repeated updates change nothing. */
   async applyUpdates(updates: GenerationUpdate[]): Promise<void> {
     const snap = this.#store.load();
-    if (!snap) return;
-    let changed = false;
-    const outputs = snap.edit.outputs.map((o) => {
-      let current = o;
-      for (const u of updates) {
-        if (u.generation_id !== o.generation_id) continue;
-        const next = applyUpdate(current, u);
-        if (next) {
-          current = next;
-          changed = true;
-        }
-      }
-      return current;
-    });
-    if (changed) await this.#commit(snap, outputs);
+    const outputs = snap ? mergeUpdates(snap.edit.outputs, updates) : null;
+    if (snap && outputs) await this.#commit(snap, outputs);
   }
 
   /**
@@ -217,15 +154,7 @@ export class EditObject extends DurableObject<Env> {
       scheduleSeconds: this.#config.retryScheduleSeconds,
       allowPrivate: this.#config.allowPrivateWebhooks,
       editId: () => this.#store.load()?.edit.id,
-      secrets: async () => {
-        if (this.#secrets && Date.now() - this.#secrets.at < SECRETS_FRESH_MS) return this.#secrets.values;
-        const clientId = this.#store.load()?.client_id;
-        // The client's object is where its secrets change: a rotation is seen at the next read.
-        const client = clientId ? await this.env.CLIENT.getByName(clientId).get(clientId) : null;
-        const values = client ? liveSecrets(client) : [];
-        this.#secrets = { values, at: Date.now() };
-        return values;
-      },
+      secrets: () => this.#secrets.read(this.#store.load()?.client_id),
     });
     return this.#dispatcher;
   }
@@ -233,8 +162,9 @@ export class EditObject extends DurableObject<Env> {
   async #createOnce(req: CreateEditRequest): Promise<EditResult> {
     const existing = this.#store.load();
     if (existing) {
-      if (this.#store.fingerprint() !== req.fingerprint)
+      if (this.#store.fingerprint() !== req.fingerprint) {
         return { ok: false, reason: { kind: "idempotency_conflict" } };
+      }
       // A retry after the object died mid-create: finish what the first call could not.
       if (!isTerminal(existing.edit.status) && this.#store.get("registered_at") === null) {
         await this.#register(existing);
@@ -242,58 +172,14 @@ export class EditObject extends DurableObject<Env> {
       this.ctx.waitUntil(this.#kv.publish().then(() => this.#schedule()));
       return { ok: true, snapshot: this.#store.load() ?? existing };
     }
-    this.#secrets = { values: req.secrets, at: Date.now() };
+    this.#secrets.prime(req.secrets);
     const hub = await hubStub(this.env, this.#config);
     // Subscribed before enqueueing: Oxen drops events nobody listens for. If the stream cannot
     // open in time we go on; the hub's REST reconciliation covers that gap.
     await hub.ensureConnected().catch((e) => log("warn", "hub not reachable", { error: errorMessage(e) }));
-
-    const intent = this.#store.intent();
-    if (intent && intent.fingerprint !== req.fingerprint) {
-      return { ok: false, reason: { kind: "idempotency_conflict" } };
-    }
-    let generations: { generation_id: string; status?: string }[] = [];
-    if (intent) {
-      const found = await findEnqueued(this.#oxen, req.model, req.input, intent.started_at);
-      if (!found.ok) return { ok: false, reason: { kind: "outcome_unknown" } };
-      generations = found.generations;
-      if (generations.length > 0) log("info", "create recovered jobs Oxen had", { edit_id: req.id });
-    }
-    if (generations.length === 0) {
-      // Stored before Oxen is asked (the output gate holds the request until it is durable).
-      // An intent whose answer is lost stays (one small row) until a retry resolves it.
-      this.#store.setIntent(req.fingerprint, Date.now());
-      const res = await this.#oxen.enqueue({ model: req.model, ...req.input });
-      if (!res.ok) {
-        if (!res.failure.uncertain) this.#store.clearIntent();
-        return { ok: false, reason: { kind: "oxen", failure: res.failure } };
-      }
-      generations = res.value;
-    }
-    return this.#saveNew(req, generations);
-  }
-
-  async #saveNew(req: CreateEditRequest, generations: { generation_id: string; status?: string }[]) {
-    const outputs: Output[] = generations.map((g) => ({
-      generation_id: g.generation_id,
-      status: (g.status === "processing" ? "processing" : "queued") as GenerationStatus,
-      url: null,
-      error: null,
-    }));
-    const edit: Edit = {
-      id: req.id,
-      object: "edit",
-      status: outputs.some((o) => o.status === "processing") ? "processing" : "queued",
-      model: req.model,
-      input: req.input,
-      outputs,
-      error: null,
-      webhooks: req.webhooks,
-      metadata: req.metadata,
-      created_at: req.created_at,
-      completed_at: null,
-    };
-    const snap: Snapshot = { client_id: req.client_id, edit };
+    const enqueued = await enqueueOnce(this.#store, this.#oxen, req);
+    if (!enqueued.ok) return enqueued;
+    const snap = newEdit(req, enqueued.generations);
     const now = Date.now();
     // One transaction: the edit, the end of its intent, and its timers. The watchdog is armed
     // with the save: if the object dies before the hub knows the generations, the alarm registers them.
@@ -309,7 +195,7 @@ export class EditObject extends DurableObject<Env> {
     // The caller need not wait for KV: reads of an unfinished edit ask this object.
     this.ctx.waitUntil(this.#kv.publish().then(() => this.#schedule()));
     await this.#schedule();
-    return { ok: true as const, snapshot: this.#store.load() ?? snap };
+    return { ok: true, snapshot: this.#store.load() ?? snap };
   }
 
   async #register(snap: Snapshot): Promise<void> {
@@ -353,7 +239,7 @@ export class EditObject extends DurableObject<Env> {
     }
     if (event) {
       this.#streams.publish(event, true);
-      for (const wake of [...this.#terminalWaiters]) wake();
+      this.#terminalWaiters.wakeAll();
       // KV first (at once, not coalesced), so a list read after the webhook shows the outcome.
       this.ctx.waitUntil(this.#kv.publish({ urgent: true }).then(() => this.#deliverDue()));
     } else this.ctx.waitUntil(this.#kv.publish().then(() => this.#schedule()));
@@ -383,3 +269,5 @@ export class EditObject extends DurableObject<Env> {
     if ((await this.ctx.storage.getAlarm()) !== at) await this.ctx.storage.setAlarm(at);
   }
 }
+
+export type { CreateEditRequest, EditFailure, EditResult, Redelivery } from "./creation";

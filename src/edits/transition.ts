@@ -1,4 +1,12 @@
-import { aggregateError, aggregateStatus, isTerminal, type Output, terminalEventType } from "../core/status";
+import {
+  aggregateError,
+  aggregateStatus,
+  applyUpdate,
+  type GenerationUpdate,
+  isTerminal,
+  type Output,
+  terminalEventType,
+} from "../core/status";
 import type { Snapshot } from "./kv";
 import type { Edit } from "./schema";
 
@@ -61,4 +69,22 @@ export function timedOut(outputs: Output[], maxSeconds: number): Output[] {
           error: `Oxen did not finish the generation within ${maxSeconds} s`,
         },
   );
+}
+
+/** The outputs after a batch of updates, or null when none of them changes anything. */
+export function mergeUpdates(outputs: Output[], updates: GenerationUpdate[]): Output[] | null {
+  let changed = false;
+  const next = outputs.map((o) => {
+    let current = o;
+    for (const u of updates) {
+      if (u.generation_id !== o.generation_id) continue;
+      const applied = applyUpdate(current, u);
+      if (applied) {
+        current = applied;
+        changed = true;
+      }
+    }
+    return current;
+  });
+  return changed ? next : null;
 }

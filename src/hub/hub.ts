@@ -3,6 +3,7 @@ import { readConfig } from "../core/config";
 import { type GenerationUpdate, isTerminal } from "../core/status";
 import { errorMessage, log } from "../lib/log";
 import { sleep } from "../lib/time";
+import { Waiters } from "../lib/waiters";
 import { OxenClient } from "../oxen/client";
 import { readCompletions } from "../oxen/stream";
 import { afterStreamEnd } from "./backoff";
@@ -36,7 +37,7 @@ export class Hub extends DurableObject<Env> {
   #stream: AbortController | null = null;
   #session: { ac: AbortController; openedAt: number | null; lastByteAt: number } | null = null;
   #connected = false;
-  #waiters = new Set<() => void>();
+  readonly #waiters = new Waiters();
   #lastEventAt: number | null = null;
   #lastActivity = Date.now();
   #reconciling: Promise<void> | null = null;
@@ -56,15 +57,8 @@ export class Hub extends DurableObject<Env> {
     this.#startStream();
     await this.#armHeartbeat();
     if (this.#connected) return true;
-    return new Promise<boolean>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.#waiters.delete(done);
-        resolve(this.#connected);
-      };
-      const timer = setTimeout(done, timeoutMs);
-      this.#waiters.add(done);
-    });
+    await this.#waiters.wait(timeoutMs);
+    return this.#connected;
   }
 
   /**
@@ -163,7 +157,7 @@ export class Hub extends DurableObject<Env> {
 
   #setConnected(value: boolean): void {
     this.#connected = value;
-    if (value) for (const w of [...this.#waiters]) w();
+    if (value) this.#waiters.wakeAll();
   }
 
   async #runStream(ac: AbortController): Promise<void> {

@@ -1,0 +1,31 @@
+import { liveSecrets } from "../clients/store";
+
+/**
+ * How long the client's secrets, once read, sign without being read again. A rotation keeps the
+ * old secret signing for 24 h, so a minute's lag in picking up the new one breaks no receiver.
+ */
+const SECRETS_FRESH_MS = 60_000;
+
+/** The signing secrets of an edit's client, read from the client's object and kept a minute. */
+export class SecretsCache {
+  readonly #clients: Env["CLIENT"];
+  #cached: { values: string[]; at: number } | null = null;
+
+  constructor(clients: Env["CLIENT"]) {
+    this.#clients = clients;
+  }
+
+  /** Secrets the create request carried: the first delivery needs no read. */
+  prime(values: string[]): void {
+    this.#cached = { values, at: Date.now() };
+  }
+
+  async read(clientId: string | undefined): Promise<string[]> {
+    if (this.#cached && Date.now() - this.#cached.at < SECRETS_FRESH_MS) return this.#cached.values;
+    // The client's object is where its secrets change: a rotation is seen at the next read.
+    const client = clientId ? await this.#clients.getByName(clientId).get(clientId) : null;
+    const values = client ? liveSecrets(client) : [];
+    this.#cached = { values, at: Date.now() };
+    return values;
+  }
+}
