@@ -19,6 +19,8 @@ export interface ClientRecord {
   created_at: string;
 }
 
+/** Every KV key this module writes, by prefix (checked against docs/storage.md). */
+export const CLIENT_KV_PREFIXES = ["client:", "apikey:"] as const;
 const clientKey = (id: string) => `client:${id}`;
 const apiKeyKey = (hash: string) => `apikey:${hash}`;
 

@@ -8,6 +8,8 @@ export interface Snapshot {
 }
 
 const MAX_MS = 9_999_999_999_999;
+/** Every KV key this module writes, by prefix (checked against docs/storage.md). */
+export const EDIT_KV_PREFIXES = ["edit:", "list:"] as const;
 const snapshotKey = (id: string) => `edit:${id}`;
 const indexPrefix = (clientId: string) => `list:${clientId}:`;
 export const indexKey = (clientId: string, createdAt: string, id: string) =>

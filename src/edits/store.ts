@@ -6,13 +6,15 @@ import { EDIT_MIGRATIONS } from "./migrations";
  * The scheduling notes an edit object keeps beside its document, all times in ms.
  * `doc_version` counts saves; `kv_version` is the last of them KV is known to hold.
  */
-export type MetaKey =
-  | "doc_version"
-  | "kv_version"
-  | "kv_written_at"
-  | "registered_at"
-  | "registration_check_at"
-  | "deadline_at";
+export const META_KEYS = [
+  "doc_version",
+  "kv_version",
+  "kv_written_at",
+  "registered_at",
+  "registration_check_at",
+  "deadline_at",
+] as const;
+export type MetaKey = (typeof META_KEYS)[number];
 
 /** Cloudflare's limit on one SQLite row or value of a Durable Object. */
 export const MAX_ROW_BYTES = 2_000_000;
