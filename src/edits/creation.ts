@@ -1,5 +1,6 @@
 import type { GenerationStatus, Output } from "../core/status";
 import { log } from "../lib/log";
+import { sleep } from "../lib/time";
 import type { OxenClient } from "../oxen/client";
 import type { OxenFailure } from "../oxen/errors";
 import type { Snapshot } from "./kv";
@@ -37,7 +38,20 @@ export interface Redelivery {
   urls: string[];
 }
 
-type Enqueued = { generation_id: string; status?: string };
+/** What Oxen said of a job: an enqueue answer, or a recovered job with its outcome so far. */
+type Enqueued = {
+  generation_id: string;
+  status?: string;
+  result_url?: string | null;
+  error_message?: string | null;
+};
+
+/**
+ * How long after an enqueue was sent Oxen is given to have acted on it before a retry looks for
+ * the job: a request sent by an instance that was then reset may still be on its way (found by a
+ * test: a retry that looked at once enqueued a second job, and the first landed after it).
+ */
+export const ENQUEUE_SETTLE_MS = 5_000;
 
 /**
  * Asks Oxen for the jobs of a create, at most once per fingerprint whatever the interleaving
@@ -55,6 +69,8 @@ export async function enqueueOnce(
     return { ok: false, reason: { kind: "idempotency_conflict" } };
   }
   if (intent) {
+    const settle = intent.started_at + ENQUEUE_SETTLE_MS - Date.now();
+    if (settle > 0) await sleep(Math.min(settle, ENQUEUE_SETTLE_MS));
     const found = await findEnqueued(oxen, req.model, req.input, intent.started_at);
     if (!found.ok) return { ok: false, reason: { kind: "outcome_unknown" } };
     if (found.generations.length > 0) {
@@ -77,6 +93,7 @@ export async function enqueueOnce(
 export function newEdit(req: CreateEditRequest, generations: Enqueued[]): Snapshot {
   const outputs: Output[] = generations.map((g) => ({
     generation_id: g.generation_id,
+    // A recovered job may have finished already: its outcome comes through `applyUpdates`.
     status: (g.status === "processing" ? "processing" : "queued") as GenerationStatus,
     url: null,
     error: null,

@@ -1,11 +1,12 @@
 import { DurableObject } from "cloudflare:workers";
 import { type RelayConfig, readConfig } from "../core/config";
-import { type GenerationUpdate, isTerminal, type Output } from "../core/status";
+import { type GenerationStatus, type GenerationUpdate, isTerminal, type Output } from "../core/status";
 import { hubStub } from "../hub/name";
 import { newId } from "../lib/ids";
 import { errorMessage, log } from "../lib/log";
 import { Waiters } from "../lib/waiters";
 import { OxenClient } from "../oxen/client";
+import { updateFromRest } from "../oxen/events";
 import { Dispatcher } from "../webhooks/dispatcher";
 import { cancelGenerations } from "./cancellation";
 import { type CreateEditRequest, type EditResult, enqueueOnce, newEdit, type Redelivery } from "./creation";
@@ -192,6 +193,13 @@ export class EditObject extends DurableObject<Env> {
     });
     await this.ctx.storage.setAlarm(now + REGISTRATION_RETRY_MS);
     await this.#register(snap);
+    // Jobs recovered after a lost answer may be finished: Oxen's stream told nobody.
+    const finished = enqueued.generations.flatMap((g) =>
+      g.status && isTerminal(g.status as GenerationStatus)
+        ? [updateFromRest(g.generation_id, { ...g, status: g.status as GenerationStatus })]
+        : [],
+    );
+    if (finished.length > 0) await this.applyUpdates(finished);
     // The caller need not wait for KV: reads of an unfinished edit ask this object.
     this.ctx.waitUntil(this.#kv.publish().then(() => this.#schedule()));
     await this.#schedule();

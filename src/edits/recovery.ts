@@ -8,10 +8,10 @@ const CLOCK_SKEW_MS = 5_000;
 
 /**
  * After a create whose answer was lost (the object died, Oxen timed out or answered 5xx), the
- * jobs it may have started, found among Oxen's active jobs: same model, same prompt and images,
- * enqueued since the intent. Oxen has no idempotency key, so this is a match, not a proof: two
- * identical requests of the same account in the same seconds are indistinguishable. A job that
- * already finished is not in the active list (the window is the job's run time, 5–30 s).
+ * jobs it may have started, found among Oxen's jobs of that model (active, succeeded, failed):
+ * same prompt and images, enqueued since the intent. Oxen has no idempotency key, so this is a
+ * match, not a proof: two identical requests of the same account in the same seconds are
+ * indistinguishable. Oxen does not paginate these lists; this runs only after a lost answer.
  */
 export async function findEnqueued(
   oxen: OxenClient,
@@ -19,10 +19,18 @@ export async function findEnqueued(
   input: EditInput,
   since: number,
 ): Promise<{ ok: true; generations: Generation[] } | { ok: false; failure: OxenFailure }> {
-  const res = await oxen.listGenerations({ model });
-  if (!res.ok) return { ok: false, failure: res.failure };
+  // Active jobs, and those that already finished: a fast job is done before a retry looks.
+  const lists = await Promise.all([
+    oxen.listGenerations({ model }),
+    oxen.listGenerations({ model, status: "succeeded" }),
+    oxen.listGenerations({ model, status: "failed" }),
+  ]);
+  const failed = lists.find((l) => !l.ok);
+  if (failed && !failed.ok) return { ok: false, failure: failed.failure };
+  const all = lists.flatMap((l) => (l.ok ? l.value.generations : []));
+  const unique = [...new Map(all.map((g) => [g.generation_id, g])).values()];
   const images = JSON.stringify(toList(input.input_image));
-  const matches = res.value.generations
+  const matches = unique
     .filter((g) => {
       const r = g as Generation & Record<string, unknown>;
       const at = typeof r.enqueued_at === "number" ? r.enqueued_at * 1000 : null;

@@ -1,3 +1,4 @@
+import { assertFitsRow } from "../lib/limits";
 import { migrate, schemaVersion } from "../lib/schema";
 import type { Snapshot } from "./kv";
 import { EDIT_MIGRATIONS } from "./migrations";
@@ -15,9 +16,6 @@ export const META_KEYS = [
   "deadline_at",
 ] as const;
 export type MetaKey = (typeof META_KEYS)[number];
-
-/** Cloudflare's limit on one SQLite row or value of a Durable Object. */
-export const MAX_ROW_BYTES = 2_000_000;
 
 /**
  * An edit object's own SQLite: the authoritative edit (one row), the intent of a create that has
@@ -67,7 +65,7 @@ export class EditStore {
   /** Inserts the edit (with its request fingerprint) or updates its document; bumps `doc_version`. */
   save(snap: Snapshot, fingerprint?: string): void {
     const doc = JSON.stringify(snap.edit);
-    if (doc.length > MAX_ROW_BYTES) throw new Error(`edit document of ${doc.length} bytes exceeds a row`);
+    assertFitsRow("edit document", doc);
     if (fingerprint !== undefined) {
       this.#sql.exec(
         "INSERT INTO edit (id, client_id, fingerprint, doc) VALUES (?, ?, ?, ?)",

@@ -1,3 +1,4 @@
+import { assertFitsRow } from "../lib/limits";
 import type { AttemptOutcome } from "./retry";
 import type { AttemptResult } from "./send";
 
@@ -44,6 +45,7 @@ export class Outbox {
 
   /** Adds an event and a pending delivery to each URL, due now. */
   addEvent(event: EventRow, urls: string[]): void {
+    assertFitsRow("event payload", event.payload);
     this.#sql.exec(
       "INSERT OR IGNORE INTO events (event_id, type, payload, created_at) VALUES (?, ?, ?, ?)",
       event.event_id,
