@@ -12,12 +12,14 @@ const workerd = (extraBindings: Record<string, string> = {}) =>
     wrangler: { configPath: "./wrangler.toml" },
     miniflare: {
       bindings: {
-        ADMIN_TOKEN: "test-admin-token",
+        ADMIN_TOKEN: "test-admin-token-0000000000000000000000",
         OXEN_API_KEY: "sim_test_key",
         OXEN_BASE_URL: `http://127.0.0.1:${process.env.TEST_SIM_PORT}/api`,
         ALLOW_PRIVATE_WEBHOOKS: "true",
         WEBHOOK_RETRY_SCHEDULE: "1,1,1",
         WEBHOOK_TIMEOUT_MS: "2000",
+        ENCRYPTION_KEY: "dGVzdC1lbmNyeXB0aW9uLWtleS0zMi1ieXRlcy0wMDA=",
+        ALLOWED_MODELS: "qwen-image-edit-2511,flux-kontext-dev,some-new-edit-model,no-such-model",
         ...extraBindings,
       },
     },

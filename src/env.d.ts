@@ -2,6 +2,8 @@
 interface __BaseEnv_Env {
   OXEN_API_KEY?: string;
   ADMIN_TOKEN?: string;
+  /** 32 bytes, base64: seals webhook signing secrets at rest (AES-GCM). */
+  ENCRYPTION_KEY?: string;
   /** "true" only for the chaos run: enables POST /_chaos/abort. Never set it in production. */
   CHAOS_HOOKS?: string;
 }

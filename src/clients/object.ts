@@ -1,78 +1,215 @@
 import { DurableObject } from "cloudflare:workers";
+import { sha256Hex } from "../lib/crypto";
 import { errorMessage, log } from "../lib/log";
 import { migrate, schemaVersion } from "../lib/schema";
+import { Ledger, type Outcomes, type UsageRow } from "./ledger";
+import { type Admission, type ClientLimits, utcDay } from "./limits";
 import { CLIENT_MIGRATIONS } from "./migrations";
-import { type ClientRecord, getClient, rotated, saveClient } from "./store";
+import { seal, unseal } from "./sealing";
+import {
+  type ClientRecord,
+  type ClientStatus,
+  getClient,
+  limitsOf,
+  liveSecrets,
+  newApiKey,
+  rotated,
+  type StoredClient,
+  saveClient,
+} from "./store";
+
+/** A client as the admin API shows it: no key, no secrets. */
+export interface ClientView {
+  id: string;
+  name: string;
+  status: ClientStatus;
+  limits: ClientLimits;
+  created_at: string;
+}
+
+export interface ClientPatch {
+  name?: string;
+  status?: ClientStatus;
+  limits?: Partial<ClientLimits>;
+}
+
+const view = (r: ClientRecord): ClientView => ({
+  id: r.id,
+  name: r.name,
+  status: r.status ?? "active",
+  limits: limitsOf(r),
+  created_at: r.created_at,
+});
 
 /**
- * One client: the authoritative record, changed only here, one change at a time, so two
- * rotations can never drop a secret an admin was just given. KV holds its projections
- * (`client:`, `apikey:`) for authentication anywhere; they are written in the order the changes
- * were made. Clients created before this object existed are adopted from KV on first use.
+ * One client: the authoritative record, changed only here, one change at a time (two rotations
+ * can never drop a secret an admin was just given), and its durable counters: running and daily
+ * generations, usage, redeliveries. KV holds projections for authentication anywhere, written in
+ * the order the changes were made. Secrets are sealed at rest under ENCRYPTION_KEY; records older
+ * than sealing, or that lived only in KV, are adopted and sealed on their next write.
  */
 export class ClientObject extends DurableObject<Env> {
-  #kvWrites: Promise<void> = Promise.resolve();
+  #record: ClientRecord | null = null;
+  #ledger: Ledger | null = null;
+  #writes: Promise<void> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     if (schemaVersion(ctx.storage.sql) > 0) {
       ctx.blockConcurrencyWhile(async () => {
         migrate(ctx.storage, CLIENT_MIGRATIONS);
+        const row = ctx.storage.sql.exec<{ doc: string }>("SELECT doc FROM client").toArray()[0];
+        if (row) this.#record = await this.#open(JSON.parse(row.doc) as StoredClient);
       });
     }
   }
 
   /** Stores a new client (a repeated call with the same record changes nothing). */
-  async create(record: ClientRecord): Promise<ClientRecord> {
-    const existing = this.#load();
-    if (existing) return existing;
-    this.#save(record);
-    await this.#publish(record);
-    return record;
+  async create(record: ClientRecord): Promise<ClientView> {
+    if (!this.#record) await this.#commit(record);
+    return view(this.#record ?? record);
   }
 
-  /** The record; `id` names the client, for one that so far lived only in KV. */
-  async get(id: string): Promise<ClientRecord | null> {
-    return this.#load() ?? (await this.#adopt(id));
+  async view(id: string): Promise<ClientView | null> {
+    const r = await this.#get(id);
+    return r ? view(r) : null;
+  }
+
+  /** The secrets that sign this client's webhooks now (a disabled client's accepted edits still deliver). */
+  async signingSecrets(id: string): Promise<string[]> {
+    const r = await this.#get(id);
+    return r ? liveSecrets(r) : [];
   }
 
   /** A new current secret; the old one keeps signing for 24 h. null for an unknown client. */
   async rotateSecret(id: string, now = Date.now()): Promise<ClientRecord | null> {
-    const current = this.#load() ?? (await this.#adopt(id));
-    if (!current) return null;
-    // Read and write with no await between: nothing else runs in this object meanwhile.
-    const next = rotated(this.#load() ?? current, now);
-    this.#save(next);
-    await this.#publish(next);
-    return next;
+    const r = await this.#get(id);
+    if (!r) return null;
+    return this.#commit(rotated(r, now));
   }
 
-  #load(): ClientRecord | null {
-    if (schemaVersion(this.ctx.storage.sql) === 0) return null;
-    const row = this.ctx.storage.sql.exec<{ doc: string }>("SELECT doc FROM client").toArray()[0];
-    return row ? (JSON.parse(row.doc) as ClientRecord) : null;
+  /** A new api key; the old one is refused at once here and everywhere once KV catches up. */
+  async rotateKey(id: string): Promise<{ api_key: string } | null> {
+    const r = await this.#get(id);
+    if (!r) return null;
+    const apiKey = newApiKey();
+    await this.#commit({ ...r, key_hash: await sha256Hex(apiKey) }, r.key_hash);
+    return { api_key: apiKey };
   }
 
-  #save(record: ClientRecord): void {
-    migrate(this.ctx.storage, CLIENT_MIGRATIONS);
-    this.ctx.storage.sql.exec(
-      "INSERT OR REPLACE INTO client (id, doc) VALUES (?, ?)",
-      record.id,
-      JSON.stringify(record),
+  async update(id: string, patch: ClientPatch): Promise<ClientView | null> {
+    const r = await this.#get(id);
+    if (!r) return null;
+    const limits = patch.limits ? { ...r.limits, ...patch.limits } : r.limits;
+    return view(
+      await this.#commit({
+        ...r,
+        ...(patch.name !== undefined ? { name: patch.name } : {}),
+        ...(patch.status !== undefined ? { status: patch.status } : {}),
+        ...(limits ? { limits } : {}),
+      }),
     );
   }
 
-  /** A client that so far lived only in KV (created before this object existed). */
-  async #adopt(id: string): Promise<ClientRecord | null> {
-    const record = await getClient(this.env.EDITS, id);
-    if (!record || this.#load()) return this.#load();
-    this.#save(record);
-    return record;
+  /** Reserves an edit's generations against the client's quotas, before anything reaches Oxen. */
+  async reserve(id: string, editId: string, model: string, generations: number): Promise<Admission> {
+    const r = await this.#get(id);
+    if (!r) return { ok: false, retryAfterS: 60, reason: "unknown client" };
+    return this.#counters().reserve(limitsOf(r), editId, model, generations, Date.now());
   }
 
-  #publish(record: ClientRecord): Promise<void> {
-    const write = this.#kvWrites.then(() => saveClient(this.env.EDITS, record));
-    this.#kvWrites = write.catch((e) => log("error", "client kv write failed", { error: errorMessage(e) }));
-    return write;
+  async release(
+    editId: string,
+    model: string,
+    opts: { refund?: boolean; outcomes?: Outcomes },
+  ): Promise<void> {
+    this.#counters().release(editId, model, Date.now(), opts);
+  }
+
+  async countWebhook(model: string, delivered: boolean): Promise<void> {
+    this.#counters().countWebhook(model, Date.now(), delivered);
+  }
+
+  async redeliver(editId: string): Promise<Admission> {
+    return this.#counters().redeliver(editId, Date.now());
+  }
+
+  async usage(
+    id: string,
+    from: string,
+    to: string,
+  ): Promise<{
+    data: UsageRow[];
+    limits: ClientLimits;
+    today: { active_generations: number; generations: number };
+  }> {
+    const r = await this.#get(id);
+    const ledger = this.#counters();
+    const now = Date.now();
+    return {
+      data: ledger.usage(from, to),
+      limits: limitsOf(r ?? {}),
+      today: {
+        active_generations: ledger.activeGenerations(now),
+        generations: ledger.generationsOn(utcDay(now)),
+      },
+    };
+  }
+
+  #counters(): Ledger {
+    migrate(this.ctx.storage, CLIENT_MIGRATIONS);
+    this.#ledger ??= new Ledger(this.ctx.storage.sql);
+    return this.#ledger;
+  }
+
+  async #get(id: string): Promise<ClientRecord | null> {
+    if (this.#record) return this.#record;
+    // A client that so far lived only in KV (created before this object existed).
+    const stored = await getClient(this.env.EDITS, id);
+    if (!stored || this.#record) return this.#record;
+    return this.#commit(await this.#open(stored));
+  }
+
+  /**
+   * Makes `next` the record at once (so the next call sees it), then writes it, sealed, to
+   * SQLite and KV. Writes run one after another and each writes the latest record: a slow one
+   * can never land last with an older record.
+   */
+  async #commit(next: ClientRecord, oldKeyHash?: string): Promise<ClientRecord> {
+    this.#record = next;
+    const write = this.#writes.then(async () => {
+      const latest = this.#record ?? next;
+      const stored = await this.#close(latest);
+      migrate(this.ctx.storage, CLIENT_MIGRATIONS);
+      this.ctx.storage.sql.exec(
+        "INSERT OR REPLACE INTO client (id, doc) VALUES (?, ?)",
+        latest.id,
+        JSON.stringify(stored),
+      );
+      await saveClient(this.env.EDITS, stored, oldKeyHash);
+    });
+    this.#writes = write.catch((e) => log("error", "client write failed", { error: errorMessage(e) }));
+    await write;
+    return next;
+  }
+
+  async #close(r: ClientRecord): Promise<StoredClient> {
+    const key = this.env.ENCRYPTION_KEY;
+    if (!key) return r;
+    const secrets = await Promise.all(
+      r.secrets.map(async (s) => ({ sealed: await seal(key, s.secret), expires_at: s.expires_at })),
+    );
+    return { ...r, secrets };
+  }
+
+  async #open(stored: StoredClient): Promise<ClientRecord> {
+    const key = this.env.ENCRYPTION_KEY;
+    const secrets = await Promise.all(
+      stored.secrets.map(async (s) => ({
+        secret: s.sealed ? await unseal(key ?? "", s.sealed) : (s.secret ?? ""),
+        expires_at: s.expires_at,
+      })),
+    );
+    return { ...stored, secrets };
   }
 }

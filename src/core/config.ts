@@ -8,6 +8,8 @@ export interface RelayConfig {
   allowPrivateWebhooks: boolean;
   /** An edit Oxen has not finished by then fails with `timeout`. */
   maxEditSeconds: number;
+  /** The models clients may use; any other is a 400. */
+  allowedModels: string[];
 }
 
 /** A variable set to something the relay cannot use: it refuses to run rather than guess. */
@@ -45,5 +47,9 @@ export function readConfig(env: Env): RelayConfig {
     webhookTimeoutMs: positiveInt("WEBHOOK_TIMEOUT_MS", env.WEBHOOK_TIMEOUT_MS, 15_000),
     allowPrivateWebhooks: env.ALLOW_PRIVATE_WEBHOOKS === "true",
     maxEditSeconds: positiveInt("MAX_EDIT_SECONDS", env.MAX_EDIT_SECONDS, 86_400),
+    allowedModels: (env.ALLOWED_MODELS || "qwen-image-edit-2511")
+      .split(",")
+      .map((m) => m.trim())
+      .filter(Boolean),
   };
 }

@@ -18,8 +18,6 @@ export interface CreateEditRequest {
   webhooks: WebhookSpec[];
   metadata: Record<string, string>;
   created_at: string;
-  /** The client's live signing secrets as the route read them; spares a KV read on the first delivery. */
-  secrets: string[];
 }
 
 /** Why an edit call did not do what was asked, in the edit's terms; the routes map it to HTTP. */

@@ -19,6 +19,7 @@ import { SecretsCache } from "./secrets";
 import { EditStore } from "./store";
 import { nextAlarm, REGISTRATION_RETRY_MS } from "./timers";
 import { mergeUpdates, subscribers, timedOut, transition } from "./transition";
+import { reportUsage, usageDue } from "./usage";
 
 /**
  * One edit: its authoritative state, its webhook outbox and its one alarm, which multiplexes
@@ -107,9 +108,12 @@ export class EditObject extends DurableObject<Env> {
     return this.#streams.response(past, isTerminal(snap.edit.status), request.headers.get("last-event-id"));
   }
 
-  async deliveries(): Promise<Delivery[]> {
-    if (!this.#store.exists()) return [];
-    return this.#dispatch.outbox.attempts().map(toDelivery);
+  /** A page of the attempt log after `after` (an attempt's sequence number, the page cursor). */
+  async deliveries(limit: number, after = 0): Promise<{ data: Delivery[]; next_cursor: string | null }> {
+    if (!this.#store.exists()) return { data: [], next_cursor: null };
+    const page = this.#dispatch.outbox.attemptsPage(limit, after);
+    const last = page.rows.at(-1);
+    return { data: page.rows.map(toDelivery), next_cursor: page.more && last ? String(last.seq) : null };
   }
 
   /** Sends the terminal event again to every URL it went to, under its original webhook-id. */
@@ -139,7 +143,8 @@ export class EditObject extends DurableObject<Env> {
     const snap = this.#store.load();
     if (!snap) return;
     await this.#kv.publish();
-    if (!isTerminal(snap.edit.status)) {
+    if (isTerminal(snap.edit.status)) await reportUsage(this.#store, snap, this.env.CLIENT);
+    else {
       const now = Date.now();
       if ((this.#store.get("deadline_at") ?? Number.POSITIVE_INFINITY) <= now) await this.#giveUp(snap);
       else if ((this.#store.get("registration_check_at") ?? Number.POSITIVE_INFINITY) <= now) {
@@ -156,6 +161,13 @@ export class EditObject extends DurableObject<Env> {
       allowPrivate: this.#config.allowPrivateWebhooks,
       editId: () => this.#store.load()?.edit.id,
       secrets: () => this.#secrets.read(this.#store.load()?.client_id),
+      onSettled: (delivered) => {
+        const snap = this.#store.load();
+        if (!snap) return;
+        // Usage counters: best effort (a lost count skews a statistic, never a delivery).
+        const count = this.env.CLIENT.getByName(snap.client_id).countWebhook(snap.edit.model, delivered);
+        this.ctx.waitUntil(count.catch(() => {}));
+      },
     });
     return this.#dispatcher;
   }
@@ -173,7 +185,7 @@ export class EditObject extends DurableObject<Env> {
       this.ctx.waitUntil(this.#kv.publish().then(() => this.#schedule()));
       return { ok: true, snapshot: this.#store.load() ?? existing };
     }
-    this.#secrets.prime(req.secrets);
+    this.ctx.waitUntil(this.#secrets.warm(req.client_id));
     const hub = await hubStub(this.env, this.#config);
     // Subscribed before enqueueing: Oxen drops events nobody listens for. If the stream cannot
     // open in time we go on; the hub's REST reconciliation covers that gap.
@@ -250,6 +262,7 @@ export class EditObject extends DurableObject<Env> {
       this.#terminalWaiters.wakeAll();
       // KV first (at once, not coalesced), so a list read after the webhook shows the outcome.
       this.ctx.waitUntil(this.#kv.publish({ urgent: true }).then(() => this.#deliverDue()));
+      this.ctx.waitUntil(reportUsage(this.#store, next, this.env.CLIENT).then(() => this.#schedule()));
     } else this.ctx.waitUntil(this.#kv.publish().then(() => this.#schedule()));
     await this.#schedule();
   }
@@ -269,6 +282,7 @@ export class EditObject extends DurableObject<Env> {
       terminal: !snap || isTerminal(snap.edit.status),
       registrationCheckAt: this.#store.get("registration_check_at"),
       deadlineAt: this.#store.get("deadline_at"),
+      usageDue: usageDue(this.#store, snap !== null && isTerminal(snap.edit.status)),
     });
     if (at === null) {
       await this.ctx.storage.deleteAlarm();

@@ -168,13 +168,39 @@ export const EditSchema = z
   .openapi("Edit");
 export type Edit = z.output<typeof EditSchema>;
 
-/** The webhooks of a request: the `webhook` shorthand first, each with every event unless filtered. */
+/** The webhooks of a request as written: the `webhook` shorthand first, each with every event unless filtered. */
 export function normaliseWebhooks(body: Pick<EditCreateInput, "webhook" | "webhooks">): WebhookSpec[] {
   const all: WebhookSpec[] = [];
   if (body.webhook) all.push({ url: body.webhook, events: [...EVENT_TYPES] });
   for (const w of body.webhooks ?? []) all.push({ url: w.url, events: w.events ?? [...EVENT_TYPES] });
   return all;
 }
+
+/**
+ * One entry per URL (compared after URL normalisation: case of the host, default port, dot
+ * segments), with the union of their events: one receiver, one delivery per event.
+ */
+export function mergeWebhooks(specs: WebhookSpec[]): WebhookSpec[] {
+  const byUrl = new Map<string, Set<string>>();
+  for (const w of specs) {
+    const url = new URL(w.url).href;
+    const events = byUrl.get(url) ?? new Set<string>();
+    for (const e of w.events) events.add(e);
+    byUrl.set(url, events);
+  }
+  return [...byUrl].map(([url, events]) => ({
+    url,
+    events: EVENT_TYPES.filter((e) => events.has(e)),
+  }));
+}
+
+/** The edit as webhooks and event streams carry it: without `webhooks`, whose URLs may hold tokens. */
+export function publicEdit(edit: Edit): Omit<Edit, "webhooks"> {
+  const { webhooks: _w, ...rest } = edit;
+  return rest;
+}
+
+export const PublicEditSchema = EditSchema.omit({ webhooks: true }).openapi("EditEvent");
 
 /**
  * What is sent to Oxen and shown as the edit's `input`: the default model's parameters with its

@@ -1,5 +1,3 @@
-import { liveSecrets } from "../clients/store";
-
 /**
  * How long the client's secrets, once read, sign without being read again. A rotation keeps the
  * old secret signing for 24 h, so a minute's lag in picking up the new one breaks no receiver.
@@ -15,16 +13,15 @@ export class SecretsCache {
     this.#clients = clients;
   }
 
-  /** Secrets the create request carried: the first delivery needs no read. */
-  prime(values: string[]): void {
-    this.#cached = { values, at: Date.now() };
+  /** Reads them ahead (at create, beside the enqueue), so the first delivery waits on nothing. */
+  warm(clientId: string): Promise<unknown> {
+    return this.read(clientId).catch(() => null);
   }
 
   async read(clientId: string | undefined): Promise<string[]> {
     if (this.#cached && Date.now() - this.#cached.at < SECRETS_FRESH_MS) return this.#cached.values;
     // The client's object is where its secrets change: a rotation is seen at the next read.
-    const client = clientId ? await this.#clients.getByName(clientId).get(clientId) : null;
-    const values = client ? liveSecrets(client) : [];
+    const values = clientId ? await this.#clients.getByName(clientId).signingSecrets(clientId) : [];
     this.#cached = { values, at: Date.now() };
     return values;
   }

@@ -14,6 +14,8 @@ export const META_KEYS = [
   "registered_at",
   "registration_check_at",
   "deadline_at",
+  "usage_reported_at",
+  "usage_retry_at",
 ] as const;
 export type MetaKey = (typeof META_KEYS)[number];
 

@@ -16,6 +16,8 @@ export interface Timers {
   terminal: boolean;
   registrationCheckAt: number | null;
   deadlineAt: number | null;
+  /** A terminal edit's usage the client's object has not taken yet. */
+  usageDue?: number | null;
 }
 
 /**
@@ -25,6 +27,7 @@ export interface Timers {
 export function nextAlarm(t: Timers): number | null {
   const times: number[] = [];
   if (t.deliveryDue !== null) times.push(t.deliveryDue);
+  if (t.usageDue != null) times.push(t.usageDue);
   if (t.kvDirty) times.push((t.kvWrittenAt ?? 0) + KV_WRITE_INTERVAL_MS);
   if (!t.terminal) {
     if (t.registrationCheckAt !== null) times.push(t.registrationCheckAt);

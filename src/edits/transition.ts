@@ -8,7 +8,7 @@ import {
   terminalEventType,
 } from "../core/status";
 import type { Snapshot } from "./kv";
-import type { Edit } from "./schema";
+import { type Edit, publicEdit } from "./schema";
 
 export interface PendingEvent {
   event_id: string;
@@ -45,7 +45,7 @@ export function transition(
       ? {
           event_id: eventId,
           type,
-          payload: JSON.stringify({ type, timestamp: new Date(now).toISOString(), data: edit }),
+          payload: JSON.stringify({ type, timestamp: new Date(now).toISOString(), data: publicEdit(edit) }),
           created_at: now,
         }
       : null;

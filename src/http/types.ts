@@ -1,6 +1,6 @@
-import type { ClientRecord } from "../clients/store";
+import type { StoredClient } from "../clients/store";
 
 export interface AppEnv {
   Bindings: Env;
-  Variables: { client: ClientRecord; requestId: string };
+  Variables: { client: StoredClient; requestId: string };
 }

@@ -57,7 +57,6 @@ export const createEdit = createRoute({
   responses: {
     200: jsonResponse("The edit, already terminal", EditSchema),
     202: jsonResponse("The edit, accepted", EditSchema),
-    409: jsonResponse("Idempotency-Key reused with another body", z.object({})),
     ...commonErrors,
   },
 });
@@ -118,17 +117,31 @@ export const DeliverySchema = z
   })
   .openapi("Delivery");
 
-export const listDeliveries = editRoute(
-  "get",
-  "/v1/edits/{id}/deliveries",
-  "Every webhook attempt for an edit",
-  {
-    200: jsonResponse(
-      "Attempts, oldest first",
-      z.object({ data: z.array(DeliverySchema) }).openapi("DeliveryList"),
-    ),
+export const listDeliveries = createRoute({
+  method: "get",
+  path: "/v1/edits/{id}/deliveries",
+  tags: ["edits"],
+  summary: "The edit's webhook attempts, oldest first (the last 50 per event and URL are kept)",
+  security: bearerSecurity,
+  middleware: [requireClient] as const,
+  request: {
+    params: IdParam,
+    query: z.object({
+      limit: z.coerce.number().int().min(1).max(100).default(100),
+      cursor: z
+        .string()
+        .regex(/^\d{1,15}$/, "not a cursor this API returned")
+        .optional(),
+    }),
   },
-);
+  responses: {
+    200: jsonResponse(
+      "A page of attempts, oldest first",
+      z.object({ data: z.array(DeliverySchema), next_cursor: z.string().nullable() }).openapi("DeliveryList"),
+    ),
+    ...commonErrors,
+  },
+});
 
 export const editEvents = editRoute(
   "get",
@@ -160,6 +173,5 @@ export const redeliver = editRoute(
   "Send the edit's terminal event again to every subscribed URL, with its original webhook-id",
   {
     202: jsonResponse("Queued", RedeliverySchema),
-    409: jsonResponse("The edit is not terminal yet", z.object({})),
   },
 );

@@ -1,26 +1,23 @@
 import { OpenAPIHono, type z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { liveSecrets } from "../clients/store";
-import { type RelayConfig, readConfig } from "../core/config";
+import type { Admission } from "../clients/limits";
+import { readConfig } from "../core/config";
 import { isTerminal } from "../core/status";
 import { MAX_EDIT_BYTES, storedBytes } from "../edits/bounds";
 import { editIdForKey, requestFingerprint } from "../edits/idempotency";
 import { listEditIds, readSnapshot, type Snapshot } from "../edits/kv";
 import type { EditResult } from "../edits/object";
 import { loadEdit } from "../edits/read";
-import { DEFAULT_MODEL, type EditCreateInput, editInput, normaliseWebhooks } from "../edits/schema";
 import { editApiError } from "../http/edit-failures";
 import { ApiError, notFound } from "../http/errors";
-import { callObject } from "../http/objects";
+import { callBinding, callObject } from "../http/objects";
 import { preferredWait } from "../http/prefer";
+import { admitClient } from "../http/rate-limit";
 import type { AppEnv } from "../http/types";
 import { newId } from "../lib/ids";
 import { errorMessage, log } from "../lib/log";
 import { iso } from "../lib/time";
-import { lookupModel } from "../models/registry";
-import { schemaDefaults, validateParams } from "../models/validate";
-import { OxenClient } from "../oxen/client";
-import { checkWebhookUrl } from "../webhooks/url-safety";
+import { checkedInput, checkedWebhooks } from "./edit-input";
 import {
   cancelEdit,
   createEdit,
@@ -32,57 +29,32 @@ import {
   redeliver,
 } from "./edits-api";
 
-function checkWebhooks(body: EditCreateInput, allowPrivate: boolean) {
-  const webhooks = normaliseWebhooks(body);
-  const issues = webhooks.flatMap((w, i) => {
-    const problem = checkWebhookUrl(w.url, { allowPrivate });
-    const path = body.webhook && i === 0 ? "webhook" : `webhooks.${body.webhook ? i - 1 : i}.url`;
-    return problem ? [{ path, message: problem }] : [];
-  });
-  if (issues.length > 0)
-    throw new ApiError(400, "invalid_request", "A webhook URL is not allowed.", { issues });
-  return webhooks;
-}
-
 /**
- * The edit's input. The default model's parameters were checked with the body; any other model's
- * are checked against the schema Oxen publishes for it.
+ * Creates pass the per-client rate limit weighted by their generations: the request itself was
+ * counted once when it was authenticated, each further generation counts once more.
  */
-async function checkedInput(body: EditCreateInput, config: RelayConfig) {
-  if (body.model === DEFAULT_MODEL) return editInput(body);
-  const oxen = new OxenClient({ baseUrl: config.oxenBaseUrl, apiKey: config.oxenApiKey, timeoutMs: 5_000 });
-  const model = await lookupModel(oxen, body.model);
-  if (model.kind === "unavailable") {
-    throw new ApiError(
-      503,
-      "oxen_unavailable",
-      `Oxen could not describe model ${body.model}; try again shortly.`,
-      {
-        headers: { "retry-after": "5" },
-      },
+async function spendRate(c: Context<AppEnv>, generations: number): Promise<void> {
+  for (let i = 1; i < generations; i++) {
+    await callBinding(c.get("requestId"), "rate limit", () =>
+      admitClient(c.env.CLIENT_RATE_LIMIT, c.get("client").id),
     );
   }
-  if (model.kind === "unknown") {
-    throw new ApiError(400, "invalid_request", "The request is invalid.", {
-      issues: [{ path: "model", message: `unknown model: ${body.model}` }],
-    });
-  }
-  const { schema } = model;
-  if (!schema) return editInput(body);
-  const input = editInput(body, schemaDefaults(schema));
-  const { num_generations: _n, ...params } = input;
-  const issues = [...undeclared(schema, params), ...validateParams(schema, params)];
-  if (issues.length > 0) throw new ApiError(400, "invalid_request", "The request is invalid.", { issues });
-  return input;
 }
 
-/** Fields the model's schema does not declare: only what the operator's model accepts reaches Oxen. */
-function undeclared(schema: Record<string, unknown>, params: Record<string, unknown>) {
-  const props = schema.properties;
-  if (!props || typeof props !== "object") return [];
-  return Object.keys(params)
-    .filter((k) => k !== "prompt" && k !== "input_image" && !(k in props))
-    .map((k) => ({ path: k, message: `the model does not declare this parameter` }));
+/** The client's durable quotas (running and daily generations), checked before Oxen sees anything. */
+async function reserveQuota(c: Context<AppEnv>, editId: string, model: string, generations: number) {
+  const clientId = c.get("client").id;
+  const verdict: Admission = await callObject(
+    c.get("requestId"),
+    "quota",
+    async (): Promise<Admission> =>
+      await c.env.CLIENT.getByName(clientId).reserve(clientId, editId, model, generations),
+  );
+  if (!verdict.ok) {
+    throw new ApiError(429, "quota_exceeded", `Quota exceeded: ${verdict.reason}.`, {
+      headers: { "retry-after": String(verdict.retryAfterS) },
+    });
+  }
 }
 
 /** The caller's edit, or a 404 that says nothing about whether it exists for someone else. */
@@ -121,7 +93,7 @@ export const editRoutes = new OpenAPIHono<AppEnv>()
     const headers = c.req.valid("header");
     const config = readConfig(c.env);
     const clientId = c.get("client").id;
-    const webhooks = checkWebhooks(body, config.allowPrivateWebhooks);
+    const webhooks = checkedWebhooks(body, config.allowPrivateWebhooks);
     const request = {
       model: body.model,
       input: await checkedInput(body, config),
@@ -139,12 +111,14 @@ export const editRoutes = new OpenAPIHono<AppEnv>()
     }
     const key = headers["idempotency-key"];
     const id = key ? await editIdForKey(clientId, key) : newId("edit");
+    const generations = request.input.num_generations;
+    await spendRate(c, generations);
+    await reserveQuota(c, id, request.model, generations);
     const create = {
       id,
       client_id: clientId,
       fingerprint: await requestFingerprint(request),
       created_at: iso(Date.now()),
-      secrets: liveSecrets(c.get("client")),
       ...request,
     };
     const result = await callObject<EditResult>(
@@ -152,7 +126,17 @@ export const editRoutes = new OpenAPIHono<AppEnv>()
       "create",
       async () => await c.env.EDIT.getByName(id).create(create),
     );
-    if (!result.ok) throw editApiError(result.reason);
+    if (!result.ok) {
+      // Nothing reached Oxen (or it said no): the reservation is given back.
+      if (result.reason.kind === "oxen" && !result.reason.failure.uncertain) {
+        c.executionCtx.waitUntil(
+          c.env.CLIENT.getByName(clientId)
+            .release(id, request.model, { refund: true })
+            .catch(() => {}),
+        );
+      }
+      throw editApiError(result.reason);
+    }
     const snap = await awaitPreferred(c, result.snapshot, headers.prefer);
     return c.json(snap.edit, isTerminal(snap.edit.status) ? 200 : 202);
   })
@@ -188,10 +172,14 @@ export const editRoutes = new OpenAPIHono<AppEnv>()
   })
   .openapi(listDeliveries, async (c) => {
     const snap = await ownEdit(c, c.req.valid("param").id);
-    const data = await callObject(c.get("requestId"), "deliveries", () =>
-      c.env.EDIT.getByName(snap.edit.id).deliveries(),
+    const { limit, cursor } = c.req.valid("query");
+    const page = await callObject(c.get("requestId"), "deliveries", () =>
+      c.env.EDIT.getByName(snap.edit.id).deliveries(limit, cursor ? Number(cursor) : 0),
     );
-    return c.json({ data: data as z.output<typeof DeliverySchema>[] }, 200);
+    return c.json(
+      { data: page.data as z.output<typeof DeliverySchema>[], next_cursor: page.next_cursor },
+      200,
+    );
   })
   .openapi(editEvents, async (c) => {
     const snap = await ownEdit(c, c.req.valid("param").id);
@@ -205,6 +193,21 @@ export const editRoutes = new OpenAPIHono<AppEnv>()
   })
   .openapi(redeliver, async (c) => {
     const snap = await ownEdit(c, c.req.valid("param").id);
+    if (!isTerminal(snap.edit.status)) {
+      throw new ApiError(409, "edit_not_terminal", "Only a finished edit's event can be redelivered.");
+    }
+    // Resends are limited durably, per edit and per client: redelivery must not be an amplifier.
+    const clientId = c.get("client").id;
+    const verdict: Admission = await callObject(
+      c.get("requestId"),
+      "redelivery limit",
+      async (): Promise<Admission> => await c.env.CLIENT.getByName(clientId).redeliver(snap.edit.id),
+    );
+    if (!verdict.ok) {
+      throw new ApiError(429, "rate_limited", `Redelivery limited: ${verdict.reason}.`, {
+        headers: { "retry-after": String(verdict.retryAfterS) },
+      });
+    }
     const queued = await callObject(c.get("requestId"), "redeliver", () =>
       c.env.EDIT.getByName(snap.edit.id).redeliver(),
     );

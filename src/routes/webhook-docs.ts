@@ -2,7 +2,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "@hono/zod-openapi";
 import { EVENT_TYPES } from "../core/status";
 import { USER_AGENT } from "../core/version";
-import { EditSchema } from "../edits/schema";
+import { PublicEditSchema } from "../edits/schema";
 
 const header = (description: string, example: string) => ({ description, example });
 
@@ -31,7 +31,7 @@ export function registerWebhooks(registry: OpenAPIHono["openAPIRegistry"]): void
           content: {
             "application/json": {
               schema: z
-                .object({ type: z.literal(type), timestamp: z.string(), data: EditSchema })
+                .object({ type: z.literal(type), timestamp: z.string(), data: PublicEditSchema })
                 .openapi(`${type.replace(".", "_")}_event`),
             },
           },

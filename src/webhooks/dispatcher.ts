@@ -15,6 +15,8 @@ export interface DispatcherOptions {
   editId: () => string | undefined;
   /** The live signing secrets of the edit's client, read at each attempt so rotation applies. */
   secrets: () => Promise<string[]>;
+  /** Called when a delivery to a URL settles: delivered, or given up (exhausted, gone, blocked). */
+  onSettled?: (delivered: boolean) => void;
 }
 
 /** Sends what the outbox says is due, one attempt per (event, URL) at a time, and records it. */
@@ -62,6 +64,7 @@ export class Dispatcher {
         outcome = nextStep(attempt, result.status, result.retryAfter, this.#opts.scheduleSeconds, Date.now());
       }
       this.outbox.finish(row, event.type, attempt, result, outcome, Date.now());
+      if (outcome.kind !== "retry") this.#opts.onSettled?.(outcome.kind === "delivered");
       // The URL is left out on purpose: receivers often carry tokens in it.
       log(outcome.kind === "delivered" ? "info" : "warn", "webhook attempt", {
         edit_id: this.#opts.editId(),

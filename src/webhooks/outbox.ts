@@ -1,5 +1,5 @@
 import { assertFitsRow } from "../lib/limits";
-import type { AttemptOutcome } from "./retry";
+import { type AttemptOutcome, afterAttempt, type RedeliverFlag } from "./retry";
 import type { AttemptResult } from "./send";
 
 export type DeliveryState = "pending" | "sending" | "delivered" | "gone" | "exhausted" | "blocked";
@@ -30,6 +30,11 @@ export interface AttemptRow {
   at: number;
   next_attempt_at: number | null;
 }
+
+/** Attempts kept per (event, URL); older ones are dropped, so no client can grow the log for ever. */
+export const MAX_ATTEMPTS_KEPT = 50;
+/** A stored error is at most this long (receivers choose what goes into it). */
+export const MAX_ERROR_CHARS = 512;
 
 /**
  * The durable webhook outbox of one edit: each event once (its id is the `webhook-id` for good),
@@ -112,8 +117,8 @@ export class Outbox {
   }
 
   /**
-   * Records an attempt and what follows it. A redelivery asked for while the attempt was in
-   * flight is honoured now: the row is due again at once.
+   * Records an attempt and what follows it (see `afterAttempt`: a redelivery asked for while the
+   * attempt was in flight is honoured now). The log keeps the last attempts per (event, URL).
    */
   finish(
     row: OutboxRow,
@@ -123,21 +128,20 @@ export class Outbox {
     outcome: AttemptOutcome,
     at: number,
   ) {
-    const asked =
+    const flag =
       this.#sql
         .exec<{ redeliver: number }>(
           "SELECT redeliver FROM outbox WHERE event_id = ? AND url = ?",
           row.event_id,
           row.url,
         )
-        .toArray()[0]?.redeliver === 1;
-    const state: DeliveryState = asked || outcome.kind === "retry" ? "pending" : outcome.kind;
-    const nextAt = asked ? at : outcome.kind === "retry" ? outcome.at : null;
+        .toArray()[0]?.redeliver ?? 0;
+    const next = afterAttempt(flag as RedeliverFlag, outcome, at);
     this.#sql.exec(
-      "UPDATE outbox SET state = ?, next_at = ?, redeliver = 0, attempts = ? WHERE event_id = ? AND url = ?",
-      state,
-      nextAt,
-      asked ? 0 : attempt,
+      "UPDATE outbox SET state = ?, next_at = ?, redeliver = ? WHERE event_id = ? AND url = ?",
+      next.state,
+      next.nextAt,
+      next.redeliver,
       row.event_id,
       row.url,
     );
@@ -149,10 +153,19 @@ export class Outbox {
       row.url,
       attempt,
       result.status === 0 ? null : result.status,
-      result.error,
+      result.error === null ? null : result.error.slice(0, MAX_ERROR_CHARS),
       result.durationMs,
       at,
-      nextAt,
+      next.nextAt,
+    );
+    this.#sql.exec(
+      `DELETE FROM attempts WHERE event_id = ? AND url = ? AND seq <= (
+         SELECT seq FROM attempts WHERE event_id = ? AND url = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)`,
+      row.event_id,
+      row.url,
+      row.event_id,
+      row.url,
+      MAX_ATTEMPTS_KEPT,
     );
   }
 
@@ -168,20 +181,40 @@ export class Outbox {
   }
 
   /**
-   * Queues an event again for every URL it went to, keeping its id. A row whose attempt is in
-   * flight is marked instead, and queued when that attempt finishes (`finish`).
+   * Queues an event again for every URL it went to, keeping its id and counting on its attempt
+   * numbers. A row still in its retry schedule is made due now; a settled one gets one more
+   * attempt (no new schedule); one in flight is marked and queued when its attempt ends; one that
+   * answered 410 is never called again.
    */
   requeue(eventId: string, now: number): number {
-    const marked = this.#sql.exec(
+    let n = this.#sql.exec(
       "UPDATE outbox SET redeliver = 1 WHERE event_id = ? AND state = 'sending'",
       eventId,
     ).rowsWritten;
-    const queued = this.#sql.exec(
-      "UPDATE outbox SET state = 'pending', next_at = ?, attempts = 0 WHERE event_id = ? AND state != 'sending'",
+    n += this.#sql.exec(
+      "UPDATE outbox SET next_at = ? WHERE event_id = ? AND state = 'pending'",
       now,
       eventId,
     ).rowsWritten;
-    return marked + queued;
+    n += this.#sql.exec(
+      `UPDATE outbox SET state = 'pending', next_at = ?, redeliver = 2
+       WHERE event_id = ? AND state IN ('delivered', 'exhausted', 'blocked')`,
+      now,
+      eventId,
+    ).rowsWritten;
+    return n;
+  }
+
+  /** A page of the attempt log, oldest first, after the attempt `after` (its `seq`). */
+  attemptsPage(limit: number, after = 0): { rows: (AttemptRow & { seq: number })[]; more: boolean } {
+    const rows = this.#sql
+      .exec<AttemptRow & { seq: number } & Record<string, SqlStorageValue>>(
+        "SELECT * FROM attempts WHERE seq > ? ORDER BY seq LIMIT ?",
+        after,
+        limit + 1,
+      )
+      .toArray();
+    return { rows: rows.slice(0, limit), more: rows.length > limit };
   }
 
   attempts(): AttemptRow[] {

@@ -42,3 +42,31 @@ export function nextStep(
   const delayS = retryAfter === null ? jittered : Math.max(retryAfter, jittered);
   return { kind: "retry", at: now + Math.round(delayS * 1000) };
 }
+
+/** On an outbox row: 0 none; 1 a redelivery asked for while an attempt was in flight; 2 this attempt is a redelivery. */
+export type RedeliverFlag = 0 | 1 | 2;
+
+/**
+ * The row's state after an attempt. A redelivery is one attempt, not a new schedule: if it
+ * fails, the row is `exhausted` again. A redelivery asked for during an attempt follows it at
+ * once (as the next attempt of a schedule still running, or as one more attempt of a settled row).
+ */
+export function afterAttempt(
+  flag: RedeliverFlag,
+  outcome: AttemptOutcome,
+  at: number,
+): {
+  state: "pending" | "delivered" | "gone" | "exhausted" | "blocked";
+  nextAt: number | null;
+  redeliver: RedeliverFlag;
+} {
+  if (flag === 1 && outcome.kind !== "gone") {
+    return { state: "pending", nextAt: at, redeliver: outcome.kind === "retry" ? 0 : 2 };
+  }
+  if (outcome.kind === "retry") {
+    return flag === 2
+      ? { state: "exhausted", nextAt: null, redeliver: 0 }
+      : { state: "pending", nextAt: outcome.at, redeliver: 0 };
+  }
+  return { state: outcome.kind, nextAt: null, redeliver: 0 };
+}

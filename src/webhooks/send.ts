@@ -36,7 +36,7 @@ export async function sendWebhook(args: {
     return {
       status: res.status,
       error: redirected
-        ? `redirect to ${res.headers.get("location") ?? "?"} not followed`
+        ? `redirect to ${originOf(res.headers.get("location"), args.url)} not followed`
         : res.ok
           ? null
           : `HTTP ${res.status}`,
@@ -54,5 +54,15 @@ export async function sendWebhook(args: {
       durationMs: Date.now() - started,
       retryAfter: null,
     };
+  }
+}
+
+/** A redirect target as its origin only: the full Location may carry tokens. */
+function originOf(location: string | null, base: string): string {
+  if (!location) return "?";
+  try {
+    return new URL(location, base).origin;
+  } catch {
+    return "an unreadable location";
   }
 }

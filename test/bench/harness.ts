@@ -7,7 +7,7 @@ import { startWranglerDev, type WranglerDev } from "../../tools/local/wrangler-d
 import { type RunningSimulator, startSimulator } from "../../tools/simulator/server.ts";
 
 export const OXEN_KEY = "sim_bench_key";
-export const ADMIN = "bench-admin-token";
+export const ADMIN = "bench-admin-token-00000000000000000000000";
 
 export interface Bench {
   sim: RunningSimulator;

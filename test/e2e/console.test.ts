@@ -6,7 +6,7 @@ import { startWranglerDev, type WranglerDev } from "../../tools/local/wrangler-d
 import { type RunningSimulator, startSimulator } from "../../tools/simulator/server.ts";
 
 // The console page and the API reference, in Debian's headless Chromium driven by playwright-core.
-const ADMIN = "console-admin-token";
+const ADMIN = "console-admin-token-000000000000000000000";
 const OUT = "test-output";
 // A 2×2 PNG, so the input image loads with no network.
 const PNG =

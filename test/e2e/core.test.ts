@@ -11,7 +11,7 @@ import { type RunningSimulator, startSimulator } from "../../tools/simulator/ser
 let sim: RunningSimulator;
 let receiver: Receiver;
 let relay: WranglerDev;
-const ADMIN = "e2e-admin-token-3f9c";
+const ADMIN = "e2e-admin-token-3f9c-00000000000000000000";
 /** Every secret the run handles; none may appear in the worker's logs. */
 const secrets = new Set<string>([ADMIN, "sim_e2e_key"]);
 

@@ -1,6 +1,5 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { liveSecrets } from "../../src/clients/store";
 import { ADMIN, call, newClient } from "./helpers";
 
 describe("POST /v1/clients", () => {
@@ -72,8 +71,7 @@ describe("POST /v1/clients", () => {
       ),
     );
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
-    const record = await env.CLIENT.getByName(client.id).get(client.id);
-    const live = liveSecrets(record!);
+    const live = await env.CLIENT.getByName(client.id).signingSecrets(client.id);
     for (const a of answers) expect(live).toContain(a.body.webhook_secret);
     expect(live).toContain(client.webhook_secret);
     expect(new Set(answers.map((a) => a.body.webhook_secret)).size).toBe(5);

@@ -391,7 +391,8 @@ describe("edit edges", () => {
       expect(outbox.begin(b, 90_000)).toBe(1);
       expect(outbox.requeue("msg_1", 40_000)).toBe(2);
       rowA = outbox.rows().find((r) => r.url === a.url)!;
-      expect(rowA).toMatchObject({ state: "pending", attempts: 0, next_at: 40_000 });
+      // Contract v1.2: a redelivery keeps counting attempts, and is one attempt (redeliver = 2).
+      expect(rowA).toMatchObject({ state: "pending", attempts: 3, next_at: 40_000, redeliver: 2 });
       // b is in flight: marked, not due until its attempt finishes.
       expect(outbox.due(45_000).map((r) => r.url)).toEqual(["https://a.example/h"]);
       expect(outbox.rows().find((r) => r.url === b.url)).toMatchObject({ state: "sending", next_at: 90_000 });
@@ -399,7 +400,8 @@ describe("edit edges", () => {
       expect(outbox.rows().find((r) => r.url === b.url)).toMatchObject({
         state: "pending",
         next_at: 46_000,
-        attempts: 0,
+        attempts: 1,
+        redeliver: 2,
       });
       expect(
         outbox
@@ -409,15 +411,15 @@ describe("edit edges", () => {
       ).toEqual(["https://a.example/h", "https://b.example/h"]);
       // The flag is spent: the next finish settles the row.
       const bAgain = outbox.rows().find((r) => r.url === b.url)!;
-      expect(outbox.begin(bAgain, 99_000)).toBe(1);
-      outbox.finish(bAgain, event.type, 1, ok, { kind: "delivered" }, 47_000);
+      expect(outbox.begin(bAgain, 99_000)).toBe(2);
+      outbox.finish(bAgain, event.type, 2, ok, { kind: "delivered" }, 47_000);
       expect(outbox.rows().find((r) => r.url === b.url)).toMatchObject({ state: "delivered", next_at: null });
 
       expect(outbox.attempts().map((x) => [x.url, x.attempt, x.status_code, x.next_attempt_at])).toEqual([
         ["https://a.example/h", 1, 500, 30_000],
         ["https://a.example/h", 3, 200, null],
         ["https://b.example/h", 1, 200, 46_000],
-        ["https://b.example/h", 1, 200, null],
+        ["https://b.example/h", 2, 200, null],
       ]);
     });
   });

@@ -1,7 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import type { Received } from "../../tools/local/receiver-types";
 
-export const ADMIN = "test-admin-token";
+export const ADMIN = "test-admin-token-0000000000000000000000";
 export const simBase = () => env.OXEN_BASE_URL.replace(/\/api$/, "");
 export const receiverBase = () => (env as unknown as { TEST_RECEIVER_URL: string }).TEST_RECEIVER_URL;
 

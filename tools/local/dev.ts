@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { startSimulator } from "../simulator/server.ts";
 import { Receiver } from "./receiver.ts";
 import { startWranglerDev } from "./wrangler-dev.ts";
@@ -9,7 +10,10 @@ import { startWranglerDev } from "./wrangler-dev.ts";
 const RELAY_PORT = Number(process.env.PORT ?? 8787);
 const SIM_PORT = Number(process.env.SIM_PORT ?? 8788);
 const INBOX_PORT = Number(process.env.INBOX_PORT ?? 8790);
-const ADMIN_TOKEN = process.env.ADMIN_TOKEN ?? "dev-admin-token";
+// Fresh each run unless given: admin routes refuse tokens under 32 characters, and a fixed one
+// in a README is a guessable one.
+const ADMIN_TOKEN = process.env.ADMIN_TOKEN ?? `dev_${randomBytes(24).toString("hex")}`;
+const ENCRYPTION_KEY = process.env.ENCRYPTION_KEY ?? randomBytes(32).toString("base64");
 const realOxen = Boolean(process.env.OXEN_API_KEY);
 
 const sim = realOxen ? null : await startSimulator({ port: SIM_PORT, apiKeys: ["sim_dev_key"] });
@@ -22,6 +26,7 @@ const relay = await startWranglerDev({
     OXEN_BASE_URL: sim ? sim.baseUrl : (process.env.OXEN_BASE_URL ?? "https://hub.oxen.ai/api"),
     OXEN_API_KEY: process.env.OXEN_API_KEY ?? "sim_dev_key",
     ADMIN_TOKEN,
+    ENCRYPTION_KEY,
     ALLOW_PRIVATE_WEBHOOKS: "true",
   },
 });
@@ -52,7 +57,7 @@ oxen-edit-relay is running.
   relay        ${relay.url}   (OpenAPI: ${relay.url}/openapi.json)
   Oxen         ${sim ? `${sim.baseUrl} (the bundled simulator)` : "the real Oxen API"}
   inbox        ${inbox.url}/hook   (prints the webhooks it receives)
-  admin token  ${ADMIN_TOKEN}
+  admin token  ${ADMIN_TOKEN}   (export ADMIN_TOKEN=... before npm run dev to choose it)
 
 A client was created for you:
   export RELAY_URL=${relay.url}

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -70,6 +70,15 @@ export async function startWranglerDev(opts: {
   const [freeA, inspectorPort] = await freePorts(2);
   const port = opts.port ?? (freeA as number);
   const tmpState = opts.persistTo ? null : mkdtempSync(join(tmpdir(), "relay-state-"));
+  const envDir = mkdtempSync(join(tmpdir(), "relay-env-"));
+  const envFile = join(envDir, ".env");
+  writeFileSync(
+    envFile,
+    Object.entries(opts.vars)
+      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+      .join("\n"),
+    { mode: 0o600 },
+  );
   const args = [
     "dev",
     ...(opts.script ? [opts.script] : []),
@@ -82,7 +91,10 @@ export async function startWranglerDev(opts: {
     "--show-interactive-dev-session=false",
     "--persist-to",
     opts.persistTo ?? (tmpState as string),
-    ...Object.entries(opts.vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
+    // Variables (secrets among them) go through a private file, never the command line, where
+    // any user of the machine could read them in the process list.
+    "--env-file",
+    envFile,
     ...(opts.extraArgs ?? []),
   ];
   // This Node runs wrangler: the one on PATH may be older than wrangler accepts.
@@ -111,6 +123,7 @@ export async function startWranglerDev(opts: {
     }
     live.delete(child);
     if (tmpState) rmSync(tmpState, { recursive: true, force: true });
+    rmSync(envDir, { recursive: true, force: true });
   };
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
   for (;;) {

@@ -1,0 +1,32 @@
+import { errorMessage, log } from "../lib/log";
+import type { Snapshot } from "./kv";
+import type { EditStore } from "./store";
+
+/** A report the client's object did not take is tried again this soon, by the alarm. */
+export const USAGE_RETRY_MS = 5_000;
+
+/**
+ * Tells the client's object that a terminal edit's generations are no longer running, and how
+ * they ended (its quota and usage counters). Durable: until the report is taken, the alarm
+ * tries again, so a client's running count cannot stay inflated by a lost call.
+ */
+export async function reportUsage(store: EditStore, snap: Snapshot, clients: Env["CLIENT"]): Promise<void> {
+  if (store.get("usage_reported_at") !== null) return;
+  const count = (s: string) => snap.edit.outputs.filter((o) => o.status === s).length;
+  try {
+    await clients.getByName(snap.client_id).release(snap.edit.id, snap.edit.model, {
+      outcomes: { succeeded: count("succeeded"), failed: count("failed"), cancelled: count("cancelled") },
+    });
+    store.set("usage_reported_at", Date.now());
+    store.set("usage_retry_at", null);
+  } catch (e) {
+    log("warn", "usage report failed", { edit_id: snap.edit.id, error: errorMessage(e) });
+    store.set("usage_retry_at", Date.now() + USAGE_RETRY_MS);
+  }
+}
+
+/** When the alarm must report usage: a terminal edit's unreported usage, now or at its retry time. */
+export function usageDue(store: EditStore, terminal: boolean): number | null {
+  if (!terminal || store.get("usage_reported_at") !== null) return null;
+  return store.get("usage_retry_at") ?? Date.now();
+}
