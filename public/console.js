@@ -1,11 +1,13 @@
 // The console: a client's recent edits, inputs beside outputs, and every webhook attempt.
-// The api key stays in this tab's sessionStorage and is sent only to this relay.
+// The api key lives in this page's memory only (no storage another page of this origin can read)
+// and is sent only to this relay.
 const form = document.getElementById("signin");
 const keyInput = document.getElementById("key");
 const table = document.getElementById("edits");
 const tbody = table.querySelector("tbody");
 const errorBox = document.getElementById("error");
 let timer = null;
+let apiKey = "";
 
 function el(tag, attrs = {}, children = []) {
   const node = document.createElement(tag);
@@ -16,7 +18,7 @@ function el(tag, attrs = {}, children = []) {
 
 async function api(path) {
   const res = await fetch(path, {
-    headers: { authorization: `Bearer ${sessionStorage.getItem("relayKey")}` },
+    headers: { authorization: `Bearer ${apiKey}` },
   });
   const body = await res.json();
   if (!res.ok) throw new Error(body?.error?.message ?? `HTTP ${res.status}`);
@@ -70,13 +72,9 @@ async function render() {
 
 form.addEventListener("submit", (event) => {
   event.preventDefault();
-  sessionStorage.setItem("relayKey", keyInput.value.trim());
+  apiKey = keyInput.value.trim();
+  keyInput.value = "";
   render();
   clearInterval(timer);
   timer = setInterval(render, 5000);
 });
-
-if (sessionStorage.getItem("relayKey")) {
-  keyInput.value = sessionStorage.getItem("relayKey");
-  form.requestSubmit();
-}

@@ -1,5 +1,4 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { Scalar } from "@scalar/hono-api-reference";
 import { HTTPException } from "hono/http-exception";
 import { toIssues } from "./core/issues";
 import { VERSION } from "./core/version";
@@ -13,6 +12,8 @@ import { chaosRoutes } from "./routes/chaos";
 import { clientRoutes } from "./routes/clients";
 import { editRoutes } from "./routes/edits";
 import { healthRoutes } from "./routes/health";
+import { pageRoutes } from "./routes/pages";
+import { usageRoutes } from "./routes/usage";
 import { registerWebhooks } from "./routes/webhook-docs";
 
 export function createApp() {
@@ -60,7 +61,11 @@ export function createApp() {
   app.notFound((c) => c.json(errorBody("not_found", `No route for ${c.req.method} ${c.req.path}.`), 404));
 
   // Chained, so the route types flow into AppType for `hono/client`.
-  const routes = app.route("/", healthRoutes).route("/", clientRoutes).route("/", editRoutes);
+  const routes = app
+    .route("/", healthRoutes)
+    .route("/", clientRoutes)
+    .route("/", editRoutes)
+    .route("/", usageRoutes);
   app.route("/", chaosRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
@@ -73,12 +78,9 @@ export function createApp() {
       description: "Image edits on Oxen's models, with signed webhooks when they finish.",
     },
   });
-  // The API reference, rendered by Scalar from the document above; its script is served from
-  // this relay's own assets, not a CDN.
-  app.get(
-    "/docs",
-    Scalar({ url: "/openapi.json", cdn: "/docs-assets/scalar.js", pageTitle: "oxen-edit-relay API" }),
-  );
+  // The console and the API reference (Scalar, rendered from the document above, its script
+  // served from this relay's own assets, not a CDN), with their security headers.
+  app.route("/", pageRoutes);
   return routes;
 }
 

@@ -1,4 +1,12 @@
-import { type Admission, admitGenerations, admitRedelivery, type ClientLimits, utcDay } from "./limits";
+import {
+  type Admission,
+  admitGenerations,
+  admitRedelivery,
+  type ClientLimits,
+  MAX_STREAMS_PER_CLIENT,
+  STREAM_LEASE_MS,
+  utcDay,
+} from "./limits";
 
 /** Per UTC day and model: what a client did, counted as it happened (no scans). */
 export interface UsageRow {
@@ -127,6 +135,25 @@ export class Ledger {
     );
     if (verdict.ok) this.#sql.exec("INSERT INTO redeliveries (edit_id, at) VALUES (?, ?)", editId, now);
     return verdict;
+  }
+
+  /** Takes a lease for an event stream if the client has fewer than its maximum open. */
+  openStream(streamId: string, now: number): Admission {
+    this.#sql.exec("DELETE FROM streams WHERE expires_at <= ?", now);
+    const open = this.#sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM streams").one().n;
+    if (open >= MAX_STREAMS_PER_CLIENT) {
+      return { ok: false, retryAfterS: 10, reason: `${MAX_STREAMS_PER_CLIENT} event streams are open` };
+    }
+    this.#sql.exec(
+      "INSERT OR REPLACE INTO streams (stream_id, expires_at) VALUES (?, ?)",
+      streamId,
+      now + STREAM_LEASE_MS + 60_000,
+    );
+    return { ok: true };
+  }
+
+  closeStream(streamId: string): void {
+    this.#sql.exec("DELETE FROM streams WHERE stream_id = ?", streamId);
   }
 
   usage(from: string, to: string): UsageRow[] {

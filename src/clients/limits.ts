@@ -9,6 +9,9 @@ export const DEFAULT_LIMITS: ClientLimits = { max_active_generations: 200, gener
 
 /** A redelivery per edit at most this often; the original delivery does not count. */
 export const REDELIVERY_EDIT_INTERVAL_MS = 60_000;
+/** Open event streams per client; each holds a lease that ends when it closes or after 15 min. */
+export const MAX_STREAMS_PER_CLIENT = 100;
+export const STREAM_LEASE_MS = 15 * 60_000;
 /** Redeliveries per client in any hour. */
 export const REDELIVERIES_PER_HOUR = 100;
 const HOUR_MS = 3_600_000;

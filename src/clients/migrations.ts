@@ -29,5 +29,9 @@ export const CLIENT_MIGRATIONS: Migrations = [
      edit_id TEXT NOT NULL,
      at INTEGER NOT NULL
    );
-   CREATE INDEX redeliveries_at ON redeliveries(at);`,
+   CREATE INDEX redeliveries_at ON redeliveries(at);
+   CREATE TABLE streams (
+     stream_id TEXT PRIMARY KEY,
+     expires_at INTEGER NOT NULL
+   );`,
 ];

@@ -130,6 +130,14 @@ export class ClientObject extends DurableObject<Env> {
     this.#counters().countWebhook(model, Date.now(), delivered);
   }
 
+  async openStream(streamId: string): Promise<Admission> {
+    return this.#counters().openStream(streamId, Date.now());
+  }
+
+  async closeStream(streamId: string): Promise<void> {
+    this.#counters().closeStream(streamId);
+  }
+
   async redeliver(editId: string): Promise<Admission> {
     return this.#counters().redeliver(editId, Date.now());
   }

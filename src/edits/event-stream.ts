@@ -15,29 +15,59 @@ export const sseComment = (text: string): Uint8Array => encoder.encode(`: ${text
  * A live SSE response of one edit's events: those already sent (after `lastEventId`, as an
  * EventSource reconnecting asks), then each new one, closing after the terminal event.
  */
-export class EventStreams {
-  readonly #open = new Set<{
-    writer: WritableStreamDefaultWriter<Uint8Array>;
-    timer: ReturnType<typeof setInterval>;
-  }>();
+/** Open streams per edit; beyond it a new one is refused (429). */
+export const MAX_STREAMS_PER_EDIT = 10;
+/** A stream ends after this long even if the edit has not (clients reconnect). */
+export const MAX_STREAM_MS = 15 * 60_000;
 
-  response(past: EventRow[], terminal: boolean, lastEventId: string | null): Response {
+interface OpenStream {
+  writer: WritableStreamDefaultWriter<Uint8Array>;
+  timers: ReturnType<typeof setTimeout>[];
+  onClose: () => void;
+}
+
+/**
+ * Live SSE responses of one edit's events: those already sent (after `lastEventId`, as an
+ * EventSource reconnecting asks), then each new one, closing after the terminal event or after
+ * 15 minutes, whichever is first. At most ten at once per edit.
+ */
+export class EventStreams {
+  readonly #open = new Set<OpenStream>();
+
+  get count(): number {
+    return this.#open.size;
+  }
+
+  /** The response, or null when the edit already has as many open streams as it may. */
+  response(
+    past: EventRow[],
+    terminal: boolean,
+    lastEventId: string | null,
+    onClose: () => void,
+  ): Response | null {
     const seen = lastEventId ? past.findIndex((e) => e.event_id === lastEventId) : -1;
     const pending = past.slice(seen + 1);
     // 204 tells an EventSource not to reconnect: it has had everything, and there is no more.
-    if (terminal && pending.length === 0) return new Response(null, { status: 204 });
+    if (terminal && pending.length === 0) {
+      onClose();
+      return new Response(null, { status: 204 });
+    }
+    if (!terminal && this.#open.size >= MAX_STREAMS_PER_EDIT) return null;
     const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
     const writer = writable.getWriter();
     void writer.write(sseComment("edit events"));
     for (const e of pending) void writer.write(sseMessage(e));
-    if (terminal) void writer.close();
-    else {
-      const entry = {
-        writer,
-        timer: setInterval(() => {
-          writer.write(sseComment("keep-alive")).catch(() => this.#drop(entry));
+    if (terminal) {
+      void writer.close();
+      onClose();
+    } else {
+      const entry: OpenStream = { writer, timers: [], onClose };
+      entry.timers.push(
+        setInterval(() => {
+          writer.write(sseComment("keep-alive")).catch(() => this.#end(entry));
         }, KEEP_ALIVE_MS),
-      };
+        setTimeout(() => this.#end(entry), MAX_STREAM_MS),
+      );
       this.#open.add(entry);
     }
     return new Response(readable, {
@@ -52,16 +82,18 @@ export class EventStreams {
   /** Sends an event to every open stream; a terminal one ends them. */
   publish(e: EventRow, terminal: boolean): void {
     for (const entry of [...this.#open]) {
-      entry.writer.write(sseMessage(e)).catch(() => this.#drop(entry));
-      if (terminal) {
-        this.#drop(entry);
-        entry.writer.close().catch(() => {});
-      }
+      entry.writer.write(sseMessage(e)).catch(() => this.#end(entry));
+      if (terminal) this.#end(entry);
     }
   }
 
-  #drop(entry: { timer: ReturnType<typeof setInterval> }): void {
-    clearInterval(entry.timer);
-    for (const e of this.#open) if (e.timer === entry.timer) this.#open.delete(e);
+  #end(entry: OpenStream): void {
+    if (!this.#open.delete(entry)) return;
+    for (const t of entry.timers) {
+      clearTimeout(t);
+      clearInterval(t);
+    }
+    entry.writer.close().catch(() => {});
+    entry.onClose();
   }
 }

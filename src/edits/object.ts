@@ -103,9 +103,34 @@ export class EditObject extends DurableObject<Env> {
   /** `GET /v1/edits/{id}/events`, served here so that it can stay open until the edit finishes. */
   override async fetch(request: Request): Promise<Response> {
     const snap = this.#store.load();
-    if (!snap) return new Response(null, { status: 404 });
+    const lease = request.headers.get("x-stream-lease");
+    // The client's stream lease ends with the stream (or on its own after 15 minutes).
+    const release = () => {
+      if (lease && snap) {
+        this.ctx.waitUntil(
+          this.env.CLIENT.getByName(snap.client_id)
+            .closeStream(lease)
+            .catch(() => {}),
+        );
+      }
+    };
+    if (!snap) {
+      release();
+      return new Response(null, { status: 404 });
+    }
     const past = this.#dispatch.outbox.events();
-    return this.#streams.response(past, isTerminal(snap.edit.status), request.headers.get("last-event-id"));
+    const res = this.#streams.response(
+      past,
+      isTerminal(snap.edit.status),
+      request.headers.get("last-event-id"),
+      release,
+    );
+    if (res) return res;
+    release();
+    return Response.json(
+      { error: { type: "rate_limited", message: "This edit already has 10 open event streams." } },
+      { status: 429, headers: { "retry-after": "10" } },
+    );
   }
 
   /** A page of the attempt log after `after` (an attempt's sequence number, the page cursor). */

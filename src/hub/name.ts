@@ -6,3 +6,5 @@ export async function hubStub(env: Env, config: RelayConfig) {
   const fingerprint = (await sha256Hex(`${config.oxenBaseUrl}\n${config.oxenApiKey}`)).slice(0, 32);
   return env.HUB.getByName(`oxen:${fingerprint}`);
 }
+
+export type { HubStatus } from "./hub";

@@ -183,7 +183,19 @@ export const editRoutes = new OpenAPIHono<AppEnv>()
   })
   .openapi(editEvents, async (c) => {
     const snap = await ownEdit(c, c.req.valid("param").id);
-    const headers: Record<string, string> = {};
+    const clientId = c.get("client").id;
+    const lease = newId("sse");
+    const admitted: Admission = await callObject(
+      c.get("requestId"),
+      "stream lease",
+      async (): Promise<Admission> => await c.env.CLIENT.getByName(clientId).openStream(lease),
+    );
+    if (!admitted.ok) {
+      throw new ApiError(429, "rate_limited", `Too many event streams: ${admitted.reason}.`, {
+        headers: { "retry-after": String(admitted.retryAfterS) },
+      });
+    }
+    const headers: Record<string, string> = { "x-stream-lease": lease };
     const last = c.req.header("last-event-id");
     if (last) headers["last-event-id"] = last;
     // The edit's object serves the stream, so that it can hold it open until the edit finishes.

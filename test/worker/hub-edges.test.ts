@@ -7,7 +7,7 @@ import { HUB_MIGRATIONS } from "../../src/hub/migrations";
 import { hubStub } from "../../src/hub/name";
 import { MAX_CHECKS_PER_PASS } from "../../src/hub/reconcile";
 import { HubStore } from "../../src/hub/store";
-import { call, hookUrl, newClient, received, sim, simBase, uniquePath, until } from "./helpers";
+import { ADMIN, call, hookUrl, newClient, received, sim, simBase, uniquePath, until } from "./helpers";
 
 const hub = () => hubStub(env, readConfig(env));
 
@@ -103,7 +103,7 @@ describe("hub edges", () => {
     await connectedAfter("stream_hung", hungBefore);
     expect((await h.status()).connected).toBe(false);
     // Deterministic here: the reconnect is held by the simulator, so nothing can flip it back.
-    const health = await call("GET", "/healthz");
+    const health = await call("GET", "/healthz", { token: ADMIN });
     expect(health.status).toBe(200);
     expect(health.body.hub.connected).toBe(false);
 
