@@ -6,7 +6,7 @@ const flagged = (flags: Record<string, boolean>) => Object.assign(new Error("pla
 
 describe("callObject", () => {
   it("retries what the platform marks retryable or a reset, then succeeds", async () => {
-    for (const flags of [{ retryable: true }, { durableObjectReset: true }]) {
+    for (const flags of [{ retryable: true }, { durableObjectReset: true }] as Record<string, boolean>[]) {
       let calls = 0;
       const value = await callObject("req", "test", async () => {
         if (++calls < 3) throw flagged(flags);
