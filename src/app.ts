@@ -11,6 +11,7 @@ import { errorMessage, log } from "./lib/log";
 import { chaosRoutes } from "./routes/chaos";
 import { clientRoutes } from "./routes/clients";
 import { editRoutes } from "./routes/edits";
+import { fileRoutes } from "./routes/files";
 import { healthRoutes } from "./routes/health";
 import { pageRoutes } from "./routes/pages";
 import { usageRoutes } from "./routes/usage";
@@ -62,6 +63,7 @@ export function createApp() {
 
   // Chained, so the route types flow into AppType for `hono/client`.
   const routes = app
+    .route("/", fileRoutes)
     .route("/", healthRoutes)
     .route("/", clientRoutes)
     .route("/", editRoutes)

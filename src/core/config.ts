@@ -10,6 +10,10 @@ export interface RelayConfig {
   maxEditSeconds: number;
   /** The models clients may use; any other is a 400. */
   allowedModels: string[];
+  /** A terminal edit is erased this long after it ended. */
+  retentionSeconds: number;
+  /** Signs file and event-stream URLs. */
+  fileUrlSecret: string;
 }
 
 /** A variable set to something the relay cannot use: it refuses to run rather than guess. */
@@ -47,6 +51,9 @@ export function readConfig(env: Env): RelayConfig {
     webhookTimeoutMs: positiveInt("WEBHOOK_TIMEOUT_MS", env.WEBHOOK_TIMEOUT_MS, 15_000),
     allowPrivateWebhooks: env.ALLOW_PRIVATE_WEBHOOKS === "true",
     maxEditSeconds: positiveInt("MAX_EDIT_SECONDS", env.MAX_EDIT_SECONDS, 86_400),
+    retentionSeconds: positiveInt("RETENTION_SECONDS", env.RETENTION_SECONDS, 2_592_000),
+    // Unset: a key of its own derived from the admin token (never the token itself).
+    fileUrlSecret: env.FILE_URL_SECRET || `file-urls\n${env.ADMIN_TOKEN ?? "dev"}`,
     allowedModels: (env.ALLOWED_MODELS || "qwen-image-edit-2511")
       .split(",")
       .map((m) => m.trim())

@@ -7,7 +7,17 @@ export type EditStatus = GenerationStatus;
 export const TERMINAL: ReadonlySet<GenerationStatus> = new Set(["succeeded", "failed", "cancelled"]);
 export const isTerminal = (s: GenerationStatus): boolean => TERMINAL.has(s);
 
-export interface Output {
+/** Where a succeeded output's bytes are: the relay's own copy (R2), or Oxen's link if copying failed. */
+export interface OutputMedia {
+  oxen_url: string;
+  content_type?: string;
+  bytes?: number;
+  sha256?: string;
+  /** false when the copy failed and `url` is Oxen's (expiring) link. */
+  persisted?: boolean;
+}
+
+export interface Output extends Partial<OutputMedia> {
   generation_id: string;
   status: GenerationStatus;
   url: string | null;
@@ -20,6 +30,8 @@ export interface GenerationUpdate {
   status: GenerationStatus;
   url?: string | null;
   error?: string | null;
+  /** Set by the edit once the output is copied (or given up on); `url` is then the relay's. */
+  media?: OutputMedia;
 }
 
 const RANK: Record<GenerationStatus, number> = {
@@ -38,6 +50,7 @@ export function applyUpdate(output: Output, update: GenerationUpdate): Output | 
     generation_id: output.generation_id,
     status: update.status,
     url: update.status === "succeeded" ? (update.url ?? null) : null,
+    ...(update.status === "succeeded" && update.media ? update.media : {}),
     error: update.status === "failed" ? (update.error ?? "Generation failed") : null,
   };
 }

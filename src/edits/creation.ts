@@ -18,6 +18,8 @@ export interface CreateEditRequest {
   webhooks: WebhookSpec[];
   metadata: Record<string, string>;
   created_at: string;
+  /** Scheme, host and port the request came to: file and stream URLs point there. */
+  origin: string;
 }
 
 /** Why an edit call did not do what was asked, in the edit's terms; the routes map it to HTTP. */

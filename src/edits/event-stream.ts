@@ -87,6 +87,11 @@ export class EventStreams {
     }
   }
 
+  /** Ends every open stream (the edit is being erased). */
+  endAll(): void {
+    for (const entry of [...this.#open]) this.#end(entry);
+  }
+
   #end(entry: OpenStream): void {
     if (!this.#open.delete(entry)) return;
     for (const t of entry.timers) {

@@ -19,11 +19,27 @@ export async function readSnapshot(kv: KVNamespace, id: string): Promise<Snapsho
   return kv.get<Snapshot>(snapshotKey(id), "json");
 }
 
-export async function writeSnapshot(kv: KVNamespace, snap: Snapshot): Promise<void> {
+/**
+ * Writes an edit's snapshot and its list entry. `ttlSeconds` (for a terminal edit: its retention
+ * and a day) is only a backstop: the edit's object deletes both when it erases the edit.
+ */
+export async function writeSnapshot(kv: KVNamespace, snap: Snapshot, ttlSeconds?: number): Promise<void> {
+  const { edit } = snap;
+  const expiry = ttlSeconds ? { expirationTtl: Math.max(60, ttlSeconds) } : {};
+  await Promise.all([
+    kv.put(snapshotKey(edit.id), JSON.stringify(snap), expiry),
+    kv.put(indexKey(snap.client_id, edit.created_at, edit.id), "", {
+      metadata: { status: edit.status },
+      ...expiry,
+    }),
+  ]);
+}
+
+export async function deleteSnapshot(kv: KVNamespace, snap: Snapshot): Promise<void> {
   const { edit } = snap;
   await Promise.all([
-    kv.put(snapshotKey(edit.id), JSON.stringify(snap)),
-    kv.put(indexKey(snap.client_id, edit.created_at, edit.id), "", { metadata: { status: edit.status } }),
+    kv.delete(snapshotKey(edit.id)),
+    kv.delete(indexKey(snap.client_id, edit.created_at, edit.id)),
   ]);
 }
 

@@ -45,4 +45,14 @@ export const EDIT_MIGRATIONS: Migrations = [
      fingerprint TEXT NOT NULL,
      started_at INTEGER NOT NULL
    );`,
+  // Outputs are copied into R2 before the terminal event: a copy waiting or retrying is a row
+  // here. The origin the edit was created on is where its file and stream URLs point.
+  `CREATE TABLE copies (
+     generation_id TEXT PRIMARY KEY,
+     oxen_url TEXT NOT NULL,
+     first_at INTEGER NOT NULL,
+     next_at INTEGER NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0
+   );
+   ALTER TABLE edit ADD COLUMN origin TEXT;`,
 ];

@@ -5,12 +5,15 @@ import { hubStub } from "../hub/name";
 import { newId } from "../lib/ids";
 import { errorMessage, log } from "../lib/log";
 import { Waiters } from "../lib/waiters";
+import { eventsUrl } from "../media/urls";
 import { OxenClient } from "../oxen/client";
 import { updateFromRest } from "../oxen/events";
 import { Dispatcher } from "../webhooks/dispatcher";
 import { cancelGenerations } from "./cancellation";
+import { needsCopy, OutputCopies } from "./copies";
 import { type CreateEditRequest, type EditResult, enqueueOnce, newEdit, type Redelivery } from "./creation";
 import { type Delivery, toDelivery } from "./deliveries";
+import { eraseEdit } from "./erasure";
 import { EventStreams } from "./event-stream";
 import type { Snapshot } from "./kv";
 import { KvProjection } from "./projection";
@@ -32,6 +35,8 @@ export class EditObject extends DurableObject<Env> {
   readonly #oxen: OxenClient;
   readonly #kv: KvProjection;
   #dispatcher: Dispatcher | null = null;
+  #outputCopies: OutputCopies | null = null;
+  #copying: Promise<void> = Promise.resolve();
   #serial: Promise<unknown> = Promise.resolve();
   readonly #secrets: SecretsCache;
   readonly #terminalWaiters = new Waiters();
@@ -43,7 +48,7 @@ export class EditObject extends DurableObject<Env> {
     this.#oxen = new OxenClient({ baseUrl: this.#config.oxenBaseUrl, apiKey: this.#config.oxenApiKey });
     // Tables are made only by create(): a read of an unknown id must not leave storage behind.
     this.#store = new EditStore(ctx.storage);
-    this.#kv = new KvProjection(this.#store, env.EDITS);
+    this.#kv = new KvProjection(this.#store, env.EDITS, this.#config.retentionSeconds + 86_400);
     this.#secrets = new SecretsCache(env.CLIENT);
     if (this.#store.exists()) {
       ctx.blockConcurrencyWhile(async () => {
@@ -76,11 +81,33 @@ export class EditObject extends DurableObject<Env> {
     return this.#store.load();
   }
 
-  /** Applies what the hub learnt; idempotent, and stale or repeated updates change nothing. */
+  /**
+   * Applies what the hub learnt; idempotent, and stale or repeated updates change nothing. A
+   * success is held back until its output is copied into R2 (`#runCopies`), so that the
+   * terminal event carries the relay's URL.
+   */
   async applyUpdates(updates: GenerationUpdate[]): Promise<void> {
     const snap = this.#store.load();
-    const outputs = snap ? mergeUpdates(snap.edit.outputs, updates) : null;
-    if (snap && outputs) await this.#commit(snap, outputs);
+    if (!snap) return;
+    const open = new Set(snap.edit.outputs.filter((o) => !isTerminal(o.status)).map((o) => o.generation_id));
+    const later = updates.filter((u) => needsCopy(u) && open.has(u.generation_id));
+    for (const u of later) this.#copies.add(u.generation_id, u.url as string, Date.now());
+    if (later.length > 0) this.ctx.waitUntil(this.#runCopies());
+    const outputs = mergeUpdates(
+      snap.edit.outputs,
+      updates.filter((u) => !later.includes(u)),
+    );
+    if (outputs) await this.#commit(snap, outputs);
+    else if (later.length > 0) await this.#schedule();
+  }
+
+  /** Erases a terminal edit now: its files, its KV entries, its storage (pending deliveries too). */
+  async erase(): Promise<{ ok: true } | { ok: false; reason: "not_found" | "not_terminal" }> {
+    const snap = this.#store.load();
+    if (!snap) return { ok: false, reason: "not_found" };
+    if (!isTerminal(snap.edit.status)) return { ok: false, reason: "not_terminal" };
+    await this.#erase(snap);
+    return { ok: true };
   }
 
   /**
@@ -95,6 +122,8 @@ export class EditObject extends DurableObject<Env> {
     const pending = snap.edit.outputs.filter((o) => !isTerminal(o.status)).map((o) => o.generation_id);
     const { updates, unresolved } = await cancelGenerations(this.#oxen, pending);
     await this.applyUpdates(updates);
+    // A job that finished first is copied now, so the answer shows its real, final outcome.
+    await this.#runCopies();
     await this.#forget(updates.map((u) => u.generation_id));
     if (unresolved) return { ok: false, reason: { kind: "oxen", failure: unresolved } };
     return { ok: true, snapshot: this.#store.load() ?? snap };
@@ -167,6 +196,14 @@ export class EditObject extends DurableObject<Env> {
     await this.#deliverDue();
     const snap = this.#store.load();
     if (!snap) return;
+    if (
+      isTerminal(snap.edit.status) &&
+      (this.#store.get("erase_at") ?? Number.POSITIVE_INFINITY) <= Date.now()
+    ) {
+      await this.#erase(snap);
+      return;
+    }
+    await this.#runCopies();
     await this.#kv.publish();
     if (isTerminal(snap.edit.status)) await reportUsage(this.#store, snap, this.env.CLIENT);
     else {
@@ -219,11 +256,18 @@ export class EditObject extends DurableObject<Env> {
     if (!enqueued.ok) return enqueued;
     const snap = newEdit(req, enqueued.generations);
     const now = Date.now();
+    snap.edit.events_url = await eventsUrl(
+      req.origin,
+      req.id,
+      this.#config.fileUrlSecret,
+      now + this.#config.maxEditSeconds * 1000 + (this.#config.retentionSeconds + 86_400) * 1000,
+    );
     // One transaction: the edit, the end of its intent, and its timers. The watchdog is armed
     // with the save: if the object dies before the hub knows the generations, the alarm registers them.
     this.ctx.storage.transactionSync(() => {
       this.#store.migrate();
       this.#store.save(snap, req.fingerprint);
+      this.#store.setOrigin(req.origin);
       this.#store.clearIntent();
       this.#store.set("registration_check_at", now + REGISTRATION_RETRY_MS);
       this.#store.set("deadline_at", now + this.#config.maxEditSeconds * 1000);
@@ -276,7 +320,10 @@ export class EditObject extends DurableObject<Env> {
       // One transaction: an edit is never terminal without its event in the outbox.
       this.ctx.storage.transactionSync(() => {
         this.#store.save(next);
-        if (event) this.#dispatch.outbox.addEvent(event, subscribers(next.edit, event.type));
+        if (event) {
+          this.#dispatch.outbox.addEvent(event, subscribers(next.edit, event.type));
+          this.#store.set("erase_at", Date.now() + this.#config.retentionSeconds * 1000);
+        }
       });
     } catch (e) {
       this.#store.invalidate();
@@ -292,6 +339,43 @@ export class EditObject extends DurableObject<Env> {
     await this.#schedule();
   }
 
+  get #copies(): OutputCopies {
+    this.#outputCopies ??= new OutputCopies(this.ctx.storage.sql);
+    return this.#outputCopies;
+  }
+
+  /** Runs due copies; runs are chained, so awaiting one waits for any already under way. */
+  #runCopies(): Promise<void> {
+    this.#copying = this.#copying
+      .then(() => this.#copyDue())
+      .catch((e) => {
+        log("warn", "output copy failed", { error: errorMessage(e) });
+      });
+    return this.#copying;
+  }
+
+  async #copyDue(): Promise<void> {
+    const snap = this.#store.load();
+    if (!snap) return;
+    const settled = await this.#copies.run(Date.now(), {
+      bucket: this.env.MEDIA,
+      editId: snap.edit.id,
+      origin: this.#store.origin(),
+      secret: this.#config.fileUrlSecret,
+      urlExpiresAt: Date.now() + (this.#config.retentionSeconds + 86_400) * 1000,
+    });
+    if (settled.length > 0) await this.applyUpdates(settled);
+    else await this.#schedule();
+  }
+
+  async #erase(snap: Snapshot): Promise<void> {
+    await eraseEdit(this.ctx, this.env, snap, () => this.#kv.publish());
+    this.#streams.endAll();
+    this.#store.reset();
+    this.#dispatcher = null;
+    this.#outputCopies = null;
+  }
+
   async #deliverDue(): Promise<void> {
     await this.#dispatch.deliverDue();
     await this.#schedule();
@@ -301,7 +385,10 @@ export class EditObject extends DurableObject<Env> {
   async #schedule(): Promise<void> {
     const snap = this.#store.load();
     const at = nextAlarm({
-      deliveryDue: this.#store.exists() ? this.#dispatch.outbox.nextDue() : null,
+      deliveryDue: this.#store.exists()
+        ? minOf(this.#dispatch.outbox.nextDue(), this.#copies.nextDue())
+        : null,
+      eraseAt: snap && isTerminal(snap.edit.status) ? this.#store.get("erase_at") : null,
       kvDirty: this.#kv.dirty(),
       kvWrittenAt: this.#store.get("kv_written_at"),
       terminal: !snap || isTerminal(snap.edit.status),
@@ -316,5 +403,8 @@ export class EditObject extends DurableObject<Env> {
     if ((await this.ctx.storage.getAlarm()) !== at) await this.ctx.storage.setAlarm(at);
   }
 }
+
+const minOf = (a: number | null, b: number | null): number | null =>
+  a === null ? b : b === null ? a : Math.min(a, b);
 
 export type { CreateEditRequest, EditFailure, EditResult, Redelivery } from "./creation";

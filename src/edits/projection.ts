@@ -1,3 +1,4 @@
+import { isTerminal } from "../core/status";
 import { errorMessage, log } from "../lib/log";
 import { writeSnapshot } from "./kv";
 import type { EditStore } from "./store";
@@ -15,9 +16,13 @@ export class KvProjection {
   readonly #kv: KVNamespace;
   #chain: Promise<void> = Promise.resolve();
 
-  constructor(store: EditStore, kv: KVNamespace) {
+  readonly #terminalTtlS: number;
+
+  /** `terminalTtlS`: how long KV keeps a terminal snapshot unaided (retention, and a day). */
+  constructor(store: EditStore, kv: KVNamespace, terminalTtlS: number) {
     this.#store = store;
     this.#kv = kv;
+    this.#terminalTtlS = terminalTtlS;
   }
 
   dirty(): boolean {
@@ -37,7 +42,7 @@ export class KvProjection {
     const version = this.#store.get("doc_version") ?? 0;
     this.#store.set("kv_written_at", now);
     try {
-      await writeSnapshot(this.#kv, snap);
+      await writeSnapshot(this.#kv, snap, isTerminal(snap.edit.status) ? this.#terminalTtlS : undefined);
       if ((this.#store.get("kv_version") ?? 0) < version) this.#store.set("kv_version", version);
     } catch (e) {
       log("warn", "kv snapshot write failed", { edit_id: snap.edit.id, error: errorMessage(e) });

@@ -138,7 +138,18 @@ export const OutputSchema = z
   .object({
     generation_id: z.string(),
     status: z.enum(GENERATION_STATUSES),
-    url: z.string().nullable(),
+    url: z
+      .string()
+      .nullable()
+      .openapi({ description: "The relay's signed file URL (Oxen's if `persisted` is false)" }),
+    oxen_url: z.string().optional().openapi({ description: "Oxen's original, presigned (expiring) link" }),
+    content_type: z.string().optional(),
+    bytes: z.int().optional(),
+    sha256: z.string().optional().openapi({ description: "Lowercase hex of the bytes" }),
+    persisted: z
+      .boolean()
+      .optional()
+      .openapi({ description: "false when the copy failed after ~60 s of retries" }),
     error: z.string().nullable(),
   })
   .openapi("EditOutput");
@@ -164,6 +175,10 @@ export const EditSchema = z
     metadata: z.record(z.string(), z.string()),
     created_at: z.string(),
     completed_at: z.string().nullable(),
+    events_url: z.string().optional().openapi({
+      description:
+        "The edit's event stream, signed: usable with no key (an EventSource) until retention ends",
+    }),
   })
   .openapi("Edit");
 export type Edit = z.output<typeof EditSchema>;

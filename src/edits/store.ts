@@ -16,6 +16,7 @@ export const META_KEYS = [
   "deadline_at",
   "usage_reported_at",
   "usage_retry_at",
+  "erase_at",
 ] as const;
 export type MetaKey = (typeof META_KEYS)[number];
 
@@ -81,6 +82,22 @@ export class EditStore {
     }
     this.set("doc_version", (this.get("doc_version") ?? 0) + 1);
     this.#cached = snap;
+  }
+
+  /** The origin (scheme, host, port) the edit was created on: its file and stream URLs point there. */
+  origin(): string | null {
+    if (!this.exists()) return null;
+    return this.#sql.exec<{ origin: string | null }>("SELECT origin FROM edit").toArray()[0]?.origin ?? null;
+  }
+
+  setOrigin(origin: string): void {
+    this.#sql.exec("UPDATE edit SET origin = ?", origin);
+  }
+
+  /** After `deleteAll`: nothing is known any more. */
+  reset(): void {
+    this.#ready = false;
+    this.#cached = null;
   }
 
   /** Drops the parsed document, after a transaction that saved it was rolled back. */

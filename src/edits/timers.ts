@@ -18,6 +18,8 @@ export interface Timers {
   deadlineAt: number | null;
   /** A terminal edit's usage the client's object has not taken yet. */
   usageDue?: number | null;
+  /** When a terminal edit is erased (its retention ends). */
+  eraseAt?: number | null;
 }
 
 /**
@@ -28,6 +30,7 @@ export function nextAlarm(t: Timers): number | null {
   const times: number[] = [];
   if (t.deliveryDue !== null) times.push(t.deliveryDue);
   if (t.usageDue != null) times.push(t.usageDue);
+  if (t.terminal && t.eraseAt != null) times.push(t.eraseAt);
   if (t.kvDirty) times.push((t.kvWrittenAt ?? 0) + KV_WRITE_INTERVAL_MS);
   if (!t.terminal) {
     if (t.registrationCheckAt !== null) times.push(t.registrationCheckAt);

@@ -3,11 +3,15 @@ import type { ErrorIssue } from "../core/issues";
 import {
   DEFAULT_MODEL,
   type EditCreateInput,
+  type EditInput,
   editInput,
   mergeWebhooks,
   normaliseWebhooks,
 } from "../edits/schema";
 import { ApiError } from "../http/errors";
+import { decodeDataImage } from "../media/data-url";
+import { inputKey } from "../media/store";
+import { fileUrl } from "../media/urls";
 import { lookupModel } from "../models/registry";
 import { schemaDefaults, validateParams } from "../models/validate";
 import { OxenClient } from "../oxen/client";
@@ -83,4 +87,38 @@ function undeclared(schema: Record<string, unknown> | null, params: Record<strin
   return Object.keys(params)
     .filter((k) => k !== "prompt" && k !== "input_image" && !(k in declared))
     .map((k) => ({ path: k, message: "the model does not declare this parameter" }));
+}
+
+/**
+ * Moves `data:` images into R2 and replaces each with the relay's signed URL, valid while the
+ * edit may run (Oxen fetches it when the job starts). Invalid base64 or anything but an image is
+ * a 400 before anything is stored.
+ */
+export async function storeDataInputs(
+  env: Env,
+  config: RelayConfig,
+  editId: string,
+  origin: string,
+  input: EditInput,
+): Promise<EditInput> {
+  const list = Array.isArray(input.input_image) ? input.input_image : [input.input_image];
+  if (!list.some((u) => u.startsWith("data:"))) return input;
+  const decoded = list.map((url) => (url.startsWith("data:") ? decodeDataImage(url) : null));
+  const issues = decoded.flatMap((d, i) =>
+    d && !d.ok
+      ? [{ path: Array.isArray(input.input_image) ? `input_image.${i}` : "input_image", message: d.problem }]
+      : [],
+  );
+  if (issues.length > 0) throw invalid("An input image is not valid.", issues);
+  const expiresAt = Date.now() + (config.maxEditSeconds + config.retentionSeconds + 86_400) * 1000;
+  const urls = await Promise.all(
+    list.map(async (url, i) => {
+      const d = decoded[i];
+      if (!d?.ok) return url;
+      const key = inputKey(editId, i, d.ext);
+      await env.MEDIA.put(key, d.bytes, { httpMetadata: { contentType: d.type } });
+      return fileUrl(origin, key, config.fileUrlSecret, expiresAt);
+    }),
+  );
+  return { ...input, input_image: Array.isArray(input.input_image) ? urls : (urls[0] as string) };
 }

@@ -14,12 +14,11 @@ export const PreferHeader = z
   .openapi({ description: "`wait=N` (N ≤ 60): answer once the edit is terminal or N seconds have passed" });
 
 /** A route on one of the caller's edits: `/v1/edits/{id}…`, client key required. */
-export function editRoute<M extends "get" | "post", P extends string, R extends RouteConfig["responses"]>(
-  method: M,
-  path: P,
-  summary: string,
-  responses: R,
-) {
+export function editRoute<
+  M extends "get" | "post" | "delete",
+  P extends string,
+  R extends RouteConfig["responses"],
+>(method: M, path: P, summary: string, responses: R) {
   return createRoute({
     method,
     path,
@@ -173,5 +172,14 @@ export const redeliver = editRoute(
   "Send the edit's terminal event again to every subscribed URL, with its original webhook-id",
   {
     202: jsonResponse("Queued", RedeliverySchema),
+  },
+);
+
+export const deleteEdit = editRoute(
+  "delete",
+  "/v1/edits/{id}",
+  "Erase a finished edit now: its files, its record and its pending deliveries (409 while unfinished: cancel first)",
+  {
+    204: { description: "Erased; the edit and its file URLs answer 404 from now on" },
   },
 );

@@ -17,11 +17,12 @@ import type { AppEnv } from "../http/types";
 import { newId } from "../lib/ids";
 import { errorMessage, log } from "../lib/log";
 import { iso } from "../lib/time";
-import { checkedInput, checkedWebhooks } from "./edit-input";
+import { checkedInput, checkedWebhooks, storeDataInputs } from "./edit-input";
 import {
   cancelEdit,
   createEdit,
   type DeliverySchema,
+  deleteEdit,
   editEvents,
   getEdit,
   listDeliveries,
@@ -100,6 +101,13 @@ export const editRoutes = new OpenAPIHono<AppEnv>()
       webhooks,
       metadata: body.metadata ?? {},
     };
+    const key = headers["idempotency-key"];
+    const id = key ? await editIdForKey(clientId, key) : newId("edit");
+    // Over the request as sent: a replay with the same data: images matches.
+    const fingerprint = await requestFingerprint(request);
+    const origin = new URL(c.req.url).origin;
+    // data: images go to R2 and Oxen gets the relay's signed URL: no row ever holds the bytes.
+    request.input = await storeDataInputs(c.env, config, id, origin, request.input);
     const bytes = storedBytes(request);
     if (bytes > MAX_EDIT_BYTES) {
       // Refused before Oxen sees it: a Durable Object row holds at most 2 MB.
@@ -109,16 +117,15 @@ export const editRoutes = new OpenAPIHono<AppEnv>()
         `The edit would take ${bytes} bytes to store; the limit is ${MAX_EDIT_BYTES}. Send large images as https URLs.`,
       );
     }
-    const key = headers["idempotency-key"];
-    const id = key ? await editIdForKey(clientId, key) : newId("edit");
     const generations = request.input.num_generations;
     await spendRate(c, generations);
     await reserveQuota(c, id, request.model, generations);
     const create = {
       id,
       client_id: clientId,
-      fingerprint: await requestFingerprint(request),
+      fingerprint,
       created_at: iso(Date.now()),
+      origin,
       ...request,
     };
     const result = await callObject<EditResult>(
@@ -159,6 +166,20 @@ export const editRoutes = new OpenAPIHono<AppEnv>()
     const snaps = await Promise.all(page.ids.map((id) => readSnapshot(c.env.EDITS, id)));
     const data = snaps.flatMap((s) => (s && s.client_id === clientId ? [s.edit] : []));
     return c.json({ data, next_cursor: page.cursor }, 200);
+  })
+  .openapi(deleteEdit, async (c) => {
+    const snap = await ownEdit(c, c.req.valid("param").id);
+    type Erased = { ok: true } | { ok: false; reason: "not_found" | "not_terminal" };
+    const done: Erased = await callObject(
+      c.get("requestId"),
+      "erase",
+      async (): Promise<Erased> => await c.env.EDIT.getByName(snap.edit.id).erase(),
+    );
+    if (!done.ok && done.reason === "not_terminal") {
+      throw new ApiError(409, "edit_not_terminal", "Only a finished edit can be erased; cancel it first.");
+    }
+    if (!done.ok) throw notFound("edit");
+    return c.body(null, 204);
   })
   .openapi(cancelEdit, async (c) => {
     const snap = await ownEdit(c, c.req.valid("param").id);

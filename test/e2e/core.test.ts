@@ -218,6 +218,8 @@ describe("an edit in, a signed webhook out", () => {
         "get /v1/clients/{id}",
         "patch /v1/clients/{id}",
         "get /v1/usage",
+        "delete /v1/edits/{id}",
+        "get /v1/files/{key}",
         "get /v1/edits",
         "post /v1/edits",
         "get /v1/edits/{id}",
@@ -230,7 +232,9 @@ describe("an edit in, a signed webhook out", () => {
     expect(Object.keys(doc.webhooks).sort()).toEqual(["edit.cancelled", "edit.failed", "edit.succeeded"]);
     for (const [route, ops] of Object.entries(doc.paths)) {
       for (const op of Object.values(ops as Record<string, any>)) {
-        if (route.startsWith("/v1/"))
+        if (route.startsWith("/v1/files/"))
+          expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(["403", "404"]));
+        else if (route.startsWith("/v1/"))
           expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(["400", "401", "404"]));
       }
     }

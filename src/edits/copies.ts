@@ -1,0 +1,114 @@
+import { type GenerationUpdate, isTerminal } from "../core/status";
+import { copyToBucket, fileUrl, outputKey } from "../media/store";
+
+/** How long a failing copy is retried before the event goes out with Oxen's link (`persisted: false`). */
+export const COPY_WINDOW_MS = 60_000;
+/** Oxen's file is read with this timeout, per attempt. */
+const COPY_TIMEOUT_MS = 20_000;
+
+export const copyBackoffMs = (attempts: number): number => Math.min(16_000, 1_000 * 2 ** attempts);
+
+interface CopyRow {
+  generation_id: string;
+  oxen_url: string;
+  first_at: number;
+  next_at: number;
+  attempts: number;
+}
+
+/**
+ * Succeeded outputs waiting to be copied into R2 (table `copies`). The edit holds back the
+ * output, and so the terminal event, until its copy is done or its window has passed: the
+ * event then carries the relay's URL, which outlives Oxen's hour-long link.
+ */
+export class OutputCopies {
+  readonly #sql: SqlStorage;
+  readonly #inflight = new Set<string>();
+
+  constructor(sql: SqlStorage) {
+    this.#sql = sql;
+  }
+
+  has(generationId: string): boolean {
+    return this.#sql.exec("SELECT 1 FROM copies WHERE generation_id = ?", generationId).toArray().length > 0;
+  }
+
+  add(generationId: string, oxenUrl: string, now: number): void {
+    this.#sql.exec(
+      "INSERT OR IGNORE INTO copies (generation_id, oxen_url, first_at, next_at) VALUES (?, ?, ?, ?)",
+      generationId,
+      oxenUrl,
+      now,
+      now,
+    );
+  }
+
+  nextDue(): number | null {
+    return this.#sql.exec<{ t: number | null }>("SELECT MIN(next_at) AS t FROM copies").one().t;
+  }
+
+  /**
+   * Runs the copies that are due and returns the updates they settle: succeeded with the relay's
+   * URL, or, past the window, with Oxen's URL and `persisted: false`. A failed copy is retried
+   * with backoff; one in flight is not started twice.
+   */
+  async run(
+    now: number,
+    opts: { bucket: R2Bucket; editId: string; origin: string | null; secret: string; urlExpiresAt: number },
+  ): Promise<GenerationUpdate[]> {
+    const due = this.#sql
+      .exec<CopyRow & Record<string, SqlStorageValue>>("SELECT * FROM copies WHERE next_at <= ?", now)
+      .toArray()
+      .filter((r) => !this.#inflight.has(r.generation_id));
+    const settled = await Promise.all(
+      due.map(async (row): Promise<GenerationUpdate | null> => {
+        this.#inflight.add(row.generation_id);
+        try {
+          const done = (update: GenerationUpdate) => {
+            this.#sql.exec("DELETE FROM copies WHERE generation_id = ?", row.generation_id);
+            return update;
+          };
+          const copied = opts.origin
+            ? await copyToBucket(
+                opts.bucket,
+                row.oxen_url,
+                (ext) => outputKey(opts.editId, row.generation_id, ext),
+                COPY_TIMEOUT_MS,
+              )
+            : ({ ok: false, error: "the edit has no origin to serve files from" } as const);
+          if (copied.ok && opts.origin) {
+            const { key: k, ok: _ok, ...media } = copied;
+            return done({
+              generation_id: row.generation_id,
+              status: "succeeded",
+              url: await fileUrl(opts.origin, k, opts.secret, opts.urlExpiresAt),
+              media: { oxen_url: row.oxen_url, ...media },
+            });
+          }
+          if (Date.now() - row.first_at >= COPY_WINDOW_MS || !opts.origin) {
+            return done({
+              generation_id: row.generation_id,
+              status: "succeeded",
+              url: row.oxen_url,
+              media: { oxen_url: row.oxen_url, persisted: false },
+            });
+          }
+          this.#sql.exec(
+            "UPDATE copies SET attempts = attempts + 1, next_at = ? WHERE generation_id = ?",
+            Date.now() + copyBackoffMs(row.attempts),
+            row.generation_id,
+          );
+          return null;
+        } finally {
+          this.#inflight.delete(row.generation_id);
+        }
+      }),
+    );
+    return settled.filter((u): u is GenerationUpdate => u !== null);
+  }
+}
+
+/** Splits updates into those that apply now and succeeded ones whose output must be copied first. */
+export function needsCopy(update: GenerationUpdate): boolean {
+  return update.status === "succeeded" && Boolean(update.url) && !update.media && isTerminal(update.status);
+}
