@@ -16,13 +16,32 @@ function el(tag, attrs = {}, children = []) {
   return node;
 }
 
-async function api(path) {
+async function api(path, method = "GET") {
   const res = await fetch(path, {
+    method,
     headers: { authorization: `Bearer ${apiKey}` },
   });
+  if (res.status === 204) return null;
   const body = await res.json();
   if (!res.ok) throw new Error(body?.error?.message ?? `HTTP ${res.status}`);
   return body;
+}
+
+const TERMINAL = new Set(["succeeded", "failed", "cancelled"]);
+
+// Erases a finished edit now: its images, its record, its webhook log (the API's DELETE).
+function deleteButton(id) {
+  const button = el("button", { type: "button", class: "delete", "data-delete": id }, ["Delete"]);
+  button.addEventListener("click", async () => {
+    if (!confirm(`Delete ${id} and its images for good?`)) return;
+    try {
+      await api(`/v1/edits/${id}`, "DELETE");
+      await render();
+    } catch (e) {
+      errorBox.textContent = e.message;
+    }
+  });
+  return button;
 }
 
 function images(urls, cls) {
@@ -59,6 +78,7 @@ async function render() {
             ),
           ),
           el("td", { class: "attempts" }, [lines.join("\n") || "none yet"]),
+          el("td", {}, TERMINAL.has(edit.status) ? [deleteButton(edit.id)] : []),
         ]);
       }),
     );
