@@ -178,7 +178,7 @@ export class EditObject extends DurableObject<Env> {
     if (!event) return null;
     const urls = this.#dispatch.outbox
       .rows()
-      .filter((r) => r.event_id === event.event_id)
+      .filter((r) => r.event_id === event.event_id && r.state !== "gone")
       .map((r) => r.url);
     this.#dispatch.outbox.requeue(event.event_id, Date.now());
     this.ctx.waitUntil(this.#deliverDue());

@@ -192,13 +192,18 @@ export function normaliseWebhooks(body: Pick<EditCreateInput, "webhook" | "webho
 }
 
 /**
- * One entry per URL (compared after URL normalisation: case of the host, default port, dot
- * segments), with the union of their events: one receiver, one delivery per event.
+ * One entry per URL (compared after URL normalisation: case of the scheme and host, default
+ * port, dot segments, fragment, empty query), with the union of their events: one receiver,
+ * one delivery per event.
  */
 export function mergeWebhooks(specs: WebhookSpec[]): WebhookSpec[] {
   const byUrl = new Map<string, Set<string>>();
   for (const w of specs) {
-    const url = new URL(w.url).href;
+    // A fragment is never sent, and an empty query is no query: neither makes another receiver.
+    const parsed = new URL(w.url);
+    parsed.hash = "";
+    if (parsed.search === "") parsed.search = "";
+    const url = parsed.href;
     const events = byUrl.get(url) ?? new Set<string>();
     for (const e of w.events) events.add(e);
     byUrl.set(url, events);

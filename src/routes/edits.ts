@@ -134,14 +134,13 @@ export const editRoutes = new OpenAPIHono<AppEnv>()
       async () => await c.env.EDIT.getByName(id).create(create),
     );
     if (!result.ok) {
-      // Nothing reached Oxen (or it said no): the reservation is given back.
-      if (result.reason.kind === "oxen" && !result.reason.failure.uncertain) {
-        c.executionCtx.waitUntil(
-          c.env.CLIENT.getByName(clientId)
-            .release(id, request.model, { refund: true })
-            .catch(() => {}),
-        );
-      }
+      // The reservation is given back: an Oxen outage must not use up a tenant's quota. (If an
+      // uncertain enqueue did make a job, a retry that adopts it reserves again.)
+      c.executionCtx.waitUntil(
+        c.env.CLIENT.getByName(clientId)
+          .release(id, request.model, { refund: true })
+          .catch(() => {}),
+      );
       throw editApiError(result.reason);
     }
     const snap = await awaitPreferred(c, result.snapshot, headers.prefer);

@@ -1,11 +1,13 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import type { Admission } from "../clients/limits";
 import { readConfig } from "../core/config";
+import { loadEdit } from "../edits/read";
 import { ApiError } from "../http/errors";
 import { callObject } from "../http/objects";
-
 import { ErrorSchema } from "../http/openapi";
 import type { AppEnv } from "../http/types";
+import { newId } from "../lib/ids";
 import { verifyPath } from "../media/signing";
 
 /**
@@ -79,7 +81,21 @@ export const fileRoutes = new OpenAPIHono<AppEnv>()
     if (c.req.query("sig") === undefined) return next();
     const id = c.req.param("id");
     await checkSignature(c, `/v1/edits/${id}/events`);
-    const headers: Record<string, string> = {};
+    // A signed stream counts against its client's open streams like any other.
+    const snap = await callObject(c.get("requestId"), "get", () => loadEdit(c.env, id));
+    if (!snap) throw new ApiError(404, "not_found", "No edit with that id.", { headers: CORS });
+    const lease = newId("sse");
+    const admitted: Admission = await callObject(
+      c.get("requestId"),
+      "stream lease",
+      async (): Promise<Admission> => await c.env.CLIENT.getByName(snap.client_id).openStream(lease),
+    );
+    if (!admitted.ok) {
+      throw new ApiError(429, "rate_limited", `Too many event streams: ${admitted.reason}.`, {
+        headers: { ...CORS, "retry-after": String(admitted.retryAfterS) },
+      });
+    }
+    const headers: Record<string, string> = { "x-stream-lease": lease };
     const last = c.req.header("last-event-id");
     if (last) headers["last-event-id"] = last;
     const res = await callObject(c.get("requestId"), "events", () =>

@@ -37,7 +37,7 @@ const DOCS_HTML = `<!doctype html>
 <title>oxen-edit-relay API</title>
 </head>
 <body>
-<script id="api-reference" data-url="/openapi.json" data-configuration='{"withDefaultFonts":false,"telemetry":false,"hideClientButton":true}'></script>
+<script id="api-reference" data-url="/openapi.json" data-configuration='{"withDefaultFonts":false,"telemetry":false,"hideClientButton":true,"agent":{"disabled":true}}'></script>
 <script src="/docs-assets/scalar.js"></script>
 </body>
 </html>
