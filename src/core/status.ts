@@ -32,6 +32,8 @@ export interface GenerationUpdate {
   error?: string | null;
   /** Set by the edit once the output is copied (or given up on); `url` is then the relay's. */
   media?: OutputMedia;
+  /** Oxen no longer knows the generation (a 404 after it finished): the outcome is a guess. */
+  unknown?: boolean;
 }
 
 const RANK: Record<GenerationStatus, number> = {

@@ -17,10 +17,12 @@ const READ_TRIES = 3;
 export async function cancelGenerations(
   oxen: OxenClient,
   ids: string[],
+  onAccepted: (id: string) => void = () => {},
 ): Promise<{ updates: GenerationUpdate[]; unresolved: OxenFailure | null }> {
   let unresolved: OxenFailure | null = null;
   const outcomes = await mapLimit(ids, 4, async (id): Promise<GenerationUpdate | null> => {
     const del = await oxen.cancel(id);
+    if (del.ok && del.value !== null) onAccepted(id);
     for (let i = 0; i < READ_TRIES; i++) {
       const got = await oxen.getGeneration(id);
       if (!got.ok) {

@@ -46,7 +46,8 @@ export const EDIT_MIGRATIONS: Migrations = [
      started_at INTEGER NOT NULL
    );`,
   // Outputs are copied into R2 before the terminal event: a copy waiting or retrying is a row
-  // here. The origin the edit was created on is where its file and stream URLs point.
+  // here. The origin the edit was created on is where its file and stream URLs point. A cancel
+  // Oxen accepted is remembered, so a later 404 for that job reads as cancelled, not unknown.
   `CREATE TABLE copies (
      generation_id TEXT PRIMARY KEY,
      oxen_url TEXT NOT NULL,
@@ -54,5 +55,6 @@ export const EDIT_MIGRATIONS: Migrations = [
      next_at INTEGER NOT NULL,
      attempts INTEGER NOT NULL DEFAULT 0
    );
-   ALTER TABLE edit ADD COLUMN origin TEXT;`,
+   ALTER TABLE edit ADD COLUMN origin TEXT;
+   CREATE TABLE cancels (generation_id TEXT PRIMARY KEY);`,
 ];

@@ -86,9 +86,16 @@ export class EditObject extends DurableObject<Env> {
    * success is held back until its output is copied into R2 (`#runCopies`), so that the
    * terminal event carries the relay's URL.
    */
-  async applyUpdates(updates: GenerationUpdate[]): Promise<void> {
+  async applyUpdates(incoming: GenerationUpdate[]): Promise<void> {
     const snap = this.#store.load();
     if (!snap) return;
+    // A job whose cancel Oxen accepted and which Oxen then no longer knows was cancelled.
+    const cancels = incoming.some((u) => u.unknown) ? this.#store.cancelled() : new Set<string>();
+    const updates = incoming.map((u) =>
+      u.unknown && cancels.has(u.generation_id)
+        ? { generation_id: u.generation_id, status: "cancelled" as const }
+        : u,
+    );
     const open = new Set(snap.edit.outputs.filter((o) => !isTerminal(o.status)).map((o) => o.generation_id));
     const later = updates.filter((u) => needsCopy(u) && open.has(u.generation_id));
     for (const u of later) this.#copies.add(u.generation_id, u.url as string, Date.now());
@@ -120,12 +127,21 @@ export class EditObject extends DurableObject<Env> {
     if (!snap) return { ok: false, reason: { kind: "not_found" } };
     if (isTerminal(snap.edit.status)) return { ok: true, snapshot: snap };
     const pending = snap.edit.outputs.filter((o) => !isTerminal(o.status)).map((o) => o.generation_id);
-    const { updates, unresolved } = await cancelGenerations(this.#oxen, pending);
+    // The hub stops watching first: a cancelled job may read as 404 (Oxen's legacy answer for a
+    // finished job), which the hub's reconciliation would record as "outcome unknown" (found by
+    // the chaos run). What the cancel cannot resolve is registered again below.
+    await this.#forget(pending);
+    const { updates, unresolved } = await cancelGenerations(this.#oxen, pending, (id) =>
+      this.#store.noteCancelled([id]),
+    );
     await this.applyUpdates(updates);
     // A job that finished first is copied now, so the answer shows its real, final outcome.
     await this.#runCopies();
-    await this.#forget(updates.map((u) => u.generation_id));
-    if (unresolved) return { ok: false, reason: { kind: "oxen", failure: unresolved } };
+    if (unresolved) {
+      const after = this.#store.load();
+      if (after) await this.#register(after);
+      return { ok: false, reason: { kind: "oxen", failure: unresolved } };
+    }
     return { ok: true, snapshot: this.#store.load() ?? snap };
   }
 

@@ -94,6 +94,21 @@ export class EditStore {
     this.#sql.exec("UPDATE edit SET origin = ?", origin);
   }
 
+  /** Generations whose cancel Oxen accepted (a DELETE answered 2xx). */
+  noteCancelled(ids: string[]): void {
+    for (const id of ids) this.#sql.exec("INSERT OR IGNORE INTO cancels (generation_id) VALUES (?)", id);
+  }
+
+  cancelled(): Set<string> {
+    if (!this.exists()) return new Set();
+    return new Set(
+      this.#sql
+        .exec<{ generation_id: string }>("SELECT generation_id FROM cancels")
+        .toArray()
+        .map((r) => r.generation_id),
+    );
+  }
+
   /** After `deleteAll`: nothing is known any more. */
   reset(): void {
     this.#ready = false;

@@ -16,7 +16,8 @@ export function oxenApiError(f: OxenFailure): ApiError {
       return new ApiError(400, "invalid_request", `Oxen rejected the request${suffix}`);
     case "busy":
       return new ApiError(503, "oxen_unavailable", `Oxen is busy (HTTP ${f.status}); try again shortly`, {
-        headers: f.retryAfter ? { "retry-after": f.retryAfter } : {},
+        // Oxen may not say when; a client must still be told to come back, not to hammer.
+        headers: { "retry-after": f.retryAfter ?? "1" },
       });
     case "unreachable":
       return new ApiError(503, "oxen_unavailable", f.message, { headers: { "retry-after": "1" } });

@@ -40,6 +40,7 @@ export function updateFromRest(id: string, g: Generation | null): GenerationUpda
       generation_id: id,
       status: "failed",
       error: "Oxen no longer reports this generation; its outcome is unknown",
+      unknown: true,
     };
   }
   return {

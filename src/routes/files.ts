@@ -2,6 +2,7 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { Admission } from "../clients/limits";
 import { readConfig } from "../core/config";
+import { toIssues } from "../core/issues";
 import { loadEdit } from "../edits/read";
 import { ApiError } from "../http/errors";
 import { callObject } from "../http/objects";
@@ -58,21 +59,33 @@ async function checkSignature(c: Context<AppEnv>, path: string): Promise<void> {
 }
 
 export const fileRoutes = new OpenAPIHono<AppEnv>()
-  .openapi(getFile, async (c) => {
-    const key = decodeURIComponent(new URL(c.req.url).pathname.slice("/v1/files/".length));
-    await checkSignature(c, `/v1/files/${key}`);
-    const obj = await callObject(c.get("requestId"), "r2", () =>
-      c.env.MEDIA.get(key, { onlyIf: c.req.raw.headers }),
-    );
-    if (!obj) throw new ApiError(404, "not_found", "No file at that address.", { headers: CORS });
-    const headers = new Headers(CORS);
-    obj.writeHttpMetadata(headers);
-    headers.set("etag", obj.httpEtag);
-    // Private: a shared cache could keep serving a file after its edit was erased.
-    headers.set("cache-control", "private, max-age=3600");
-    if (!("body" in obj)) return new Response(null, { status: 304, headers }) as never;
-    return new Response(obj.body, { headers }) as never;
-  })
+  .openapi(
+    getFile,
+    async (c) => {
+      const key = decodeURIComponent(new URL(c.req.url).pathname.slice("/v1/files/".length));
+      await checkSignature(c, `/v1/files/${key}`);
+      const obj = await callObject(c.get("requestId"), "r2", () =>
+        c.env.MEDIA.get(key, { onlyIf: c.req.raw.headers }),
+      );
+      if (!obj) throw new ApiError(404, "not_found", "No file at that address.", { headers: CORS });
+      const headers = new Headers(CORS);
+      obj.writeHttpMetadata(headers);
+      headers.set("etag", obj.httpEtag);
+      // Private: a shared cache could keep serving a file after its edit was erased.
+      headers.set("cache-control", "private, max-age=3600");
+      if (!("body" in obj)) return new Response(null, { status: 304, headers }) as never;
+      return new Response(obj.body, { headers }) as never;
+    },
+    (result) => {
+      // A malformed query is answered with CORS too, so a browser page can read why.
+      if (!result.success) {
+        throw new ApiError(400, "invalid_request", "A file URL needs its exp and sig.", {
+          issues: toIssues(result.error.issues),
+          headers: CORS,
+        });
+      }
+    },
+  )
   .options("/v1/files/*", (c) => c.body(null, 204, { ...CORS, "access-control-max-age": "86400" }))
   .options("/v1/edits/:id/events", (c) => c.body(null, 204, { ...CORS, "access-control-max-age": "86400" }))
   // The edit's stream by its signed `events_url`: read-only, no key. Without `sig`, the

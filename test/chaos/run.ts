@@ -1,86 +1,42 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Receiver, type Reply } from "../../tools/local/receiver.ts";
+import { Receiver } from "../../tools/local/receiver.ts";
 import { startWranglerDev, type WranglerDev } from "../../tools/local/wrangler-dev.ts";
 import { mulberry32 } from "../../tools/simulator/random.ts";
 import { type RunningSimulator, startSimulator } from "../../tools/simulator/server.ts";
+import { applySimulatorFaults, queueEnqueue429, receiverReply, SilentStreams } from "./faults.ts";
+import { type ChaosOptions, DEFAULT_CHAOS, isRacing, isSlow, type Tracked } from "./options.ts";
+import { redeliveryOutcome, SlowReceivers } from "./redelivery.ts";
+import { RelayClient, sleep } from "./relay.ts";
+import { buildReport, type ChaosReport, formatTable, type Oversize, type Race } from "./report.ts";
+
+export type { ChaosOptions, ChaosReport };
+export { DEFAULT_CHAOS, formatTable };
 
 /**
  * The chaos run: many edits with several webhooks each, against a simulated Oxen with every
- * fault switched on, receivers that fail about 30% of attempts, Durable Objects aborted mid-run
- * and once the whole runtime stopped and started again on the same persisted storage. Loopback
- * only, bounded in count and time. Ends with what was lost (nothing, or it failed).
+ * fault switched on (silent streams for a while, racing Idempotency-Keys under enqueue 429s
+ * among them), receivers that fail about 30% of attempts or answer slowly while a redelivery is
+ * asked, oversize inputs, Durable Objects aborted mid-run and once the whole runtime stopped and
+ * started again on the same persisted storage. Loopback only, bounded in count and time. Ends
+ * with what was lost, duplicated or answered wrongly (nothing, or it failed).
  */
-export interface ChaosOptions {
-  edits: number;
-  webhooksPerEdit: number;
-  concurrency: number;
-  clients: number;
-  seed: number;
-  /** Abort the hub / a random edit object this often, in ms. */
-  hubAbortEveryMs: number;
-  editAbortEveryMs: number;
-  /** Stop and restart the runtime once, after this share of the edits were submitted (null: never). */
-  restartAt: number | null;
-  /** Share of webhook attempts the receivers fail (500s, timeouts, resets). */
-  receiverFailure: number;
-  timeLimitMs: number;
-  log?: (line: string) => void;
-}
-
-export const DEFAULT_CHAOS: ChaosOptions = {
-  edits: 1000,
-  webhooksPerEdit: 2,
-  concurrency: 24,
-  clients: 10,
-  seed: 7,
-  hubAbortEveryMs: 7_000,
-  editAbortEveryMs: 1_500,
-  restartAt: 0.4,
-  receiverFailure: 0.3,
-  timeLimitMs: 8 * 60_000,
-};
-
-type Fate = { kind: "finish"; outcomes: ("succeeded" | "failed")[] } | { kind: "cancel" };
-
-interface Tracked {
-  index: number;
-  client: number;
-  id: string;
-  generations: string[];
-  fate: Fate;
-  expected: "succeeded" | "failed" | "cancelled";
-  paths: string[];
-  final?: {
-    status: string;
-    error: { message: string } | null;
-    outputs: { status: string; error: string | null }[];
-  };
-}
-
-export interface ChaosReport {
-  figures: [string, string | number][];
-  edits: number;
-  terminal: number;
-  rightStatus: number;
-  unknownOutcome: number;
-  wrongStatus: number;
-  expectedDeliveries: number;
-  delivered: number;
-  lost: number;
-  duplicates: number;
-  duplicatesWithOtherId: number;
-  badSignatures: number;
-  relay5xx: number;
-  ok: boolean;
-}
-
-const ADMIN = "chaos-admin-token";
+const ADMIN = "chaos-admin-token-00000000000000000000000";
 const OXEN_KEY = "sim_chaos_key";
-const UNKNOWN = /outcome is unknown/;
+const TERMINAL = ["succeeded", "failed", "cancelled"];
+const is2xx = (s: number) => s >= 200 && s < 300;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * A data: URL of a PNG of `size` bytes (signature, then filler). ~3 MB: larger than a Durable
+ * Object row, so the relay must keep it in R2 and still make exactly one job. ~9 MB: over the
+ * body limit, a 413 before Oxen sees it.
+ */
+const pngDataUrl = (size: number) => {
+  const bytes = Buffer.alloc(size, 0x5a);
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).copy(bytes);
+  return `data:image/png;base64,${bytes.toString("base64")}`;
+};
 
 export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<ChaosReport> {
   const o = { ...DEFAULT_CHAOS, ...options };
@@ -90,19 +46,21 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
   const deadline = started + o.timeLimitMs;
   const persist = mkdtempSync(join(tmpdir(), "relay-chaos-"));
   const counts = {
-    relayResponses: new Map<number, number>(),
     enqueueRetries: 0,
-    connectionErrors: 0,
     hubAborts: 0,
     editAborts: 0,
     restarts: 0,
     receiverFaults: { 500: 0, timeout: 0, reset: 0 } as Record<string, number>,
   };
+  const relay = new RelayClient(deadline, random, say);
 
   let sim: RunningSimulator | undefined;
-  let relay: WranglerDev | undefined;
+  let dev: WranglerDev | undefined;
+  let silent: SilentStreams | undefined;
   const receiver = await new Receiver().listen();
   const stopTimers: (() => void)[] = [];
+  /** What earlier runtimes printed: the restart replaces the process. */
+  const relayOutput: string[] = [];
   try {
     sim = await startSimulator({
       apiKeys: [OXEN_KEY],
@@ -111,67 +69,61 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
       autoComplete: false,
       seed: o.seed,
     });
-    applySimulatorFaults(sim);
-    receiver.policy = () => receiverReply(random, o.receiverFailure, counts.receiverFaults);
+    const oxen = sim;
+    applySimulatorFaults(oxen);
+    silent = new SilentStreams(oxen.url);
+    const silence = silent;
+
+    const tracked: Tracked[] = [];
+    const byIndex = new Map<number, Tracked>();
+    const clients: { api_key: string; webhook_secret: string }[] = [];
+    const races: Race[] = [];
+    const oversize: Oversize[] = [];
+    const problems: string[] = [];
+    const background: Promise<unknown>[] = [];
+
+    // Slow receivers: the first attempt is held, and a redelivery asked for meanwhile.
+    const slow = new SlowReceivers(receiver, o.slowReplyMs, async (index) => {
+      let t = byIndex.get(index);
+      while (!t && Date.now() < deadline) {
+        await sleep(50);
+        t = byIndex.get(index);
+      }
+      if (!t) throw new Error(`chaos: edit ${index} was delivered but never tracked`);
+      return relay.retrying(
+        "POST",
+        `/v1/edits/${t.id}/redeliver`,
+        clients[t.client]?.api_key ?? "",
+        undefined,
+        {},
+        {
+          // 409 (not terminal yet) and 429 (redelivery rate-limited) are answers, not faults.
+          retryOn: (s) => s === 502 || s === 503,
+        },
+      );
+    });
+    receiver.policy = (path) =>
+      slow.reply(path) ?? receiverReply(random, o.receiverFailure, o.webhookTimeoutMs, counts.receiverFaults);
 
     const vars = {
-      OXEN_BASE_URL: sim.baseUrl,
+      OXEN_BASE_URL: oxen.baseUrl,
       OXEN_API_KEY: OXEN_KEY,
       ADMIN_TOKEN: ADMIN,
       ALLOW_PRIVATE_WEBHOOKS: "true",
       WEBHOOK_RETRY_SCHEDULE: "1,1,1,2,2,3,3,5",
-      WEBHOOK_TIMEOUT_MS: "1000",
+      WEBHOOK_TIMEOUT_MS: String(o.webhookTimeoutMs),
       CHAOS_HOOKS: "true",
     };
-    relay = await startWranglerDev({ vars, persistTo: persist });
-    const port = Number(new URL(relay.url).port);
+    dev = await startWranglerDev({ vars, persistTo: persist });
+    relay.url = dev.url;
+    const port = Number(new URL(dev.url).port);
 
-    /** One relay call; connection errors (a restart in progress) are retried, 5xx are counted. */
-    let runtimeDown = false;
-    const call = async (
-      method: string,
-      path: string,
-      token: string,
-      body?: unknown,
-      headers: Record<string, string> = {},
-    ) => {
-      for (;;) {
-        try {
-          const res = await fetch(`${relay?.url}${path}`, {
-            method,
-            headers: {
-              authorization: `Bearer ${token}`,
-              ...(body === undefined ? {} : { "content-type": "application/json" }),
-              ...headers,
-            },
-            body: body === undefined ? undefined : JSON.stringify(body),
-            signal: AbortSignal.timeout(30_000),
-          });
-          const json = (await res.json().catch(() => null)) as any;
-          if (json === null && runtimeDown) {
-            // Not the relay's answer: wrangler's proxy, with the runtime going down under the request.
-            // A retry is safe: edits are created under an Idempotency-Key.
-            throw new Error("runtime stopping");
-          }
-          counts.relayResponses.set(res.status, (counts.relayResponses.get(res.status) ?? 0) + 1);
-          if (res.status === 500) say(`chaos: relay 500 on ${method} ${path}: ${JSON.stringify(json)}`);
-          return { status: res.status, body: json };
-        } catch {
-          counts.connectionErrors++;
-          if (Date.now() > deadline)
-            throw new Error("chaos: time limit reached while the relay was unreachable");
-          await sleep(250);
-        }
-      }
-    };
-
-    const clients: { api_key: string; webhook_secret: string }[] = [];
     for (let i = 0; i < o.clients; i++) {
-      const res = await call("POST", "/v1/clients", ADMIN, { name: `chaos-${i}` });
+      const res = await relay.call("POST", "/v1/clients", ADMIN, { name: `chaos-${i}` });
+      if (res.status !== 201) throw new Error(`chaos: POST /v1/clients answered ${res.status}`);
       clients.push(res.body);
     }
 
-    const tracked: Tracked[] = [];
     let restarting: Promise<void> | null = null;
 
     const abortLoop = (everyMs: number, pick: () => string | null, counter: "hubAborts" | "editAborts") => {
@@ -181,7 +133,7 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
           await sleep(everyMs * (0.5 + random()));
           const target = pick();
           if (stopped || !target || restarting) continue;
-          const res = await call("POST", `/_chaos/abort?target=${target}`, ADMIN).catch(() => null);
+          const res = await relay.call("POST", `/_chaos/abort?target=${target}`, ADMIN).catch(() => null);
           if (res?.status === 200) counts[counter]++;
         }
       };
@@ -200,14 +152,34 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
 
     const restart = async () => {
       say("chaos: stopping the runtime");
-      runtimeDown = true;
-      await relay?.stop();
+      relay.runtimeDown = true;
+      await dev?.stop();
+      relayOutput.push(dev?.output() ?? "");
       // Completions that fire now reach nobody: only REST reconciliation can recover them.
       await sleep(2_000);
-      relay = await startWranglerDev({ vars, persistTo: persist, port });
-      runtimeDown = false;
+      dev = await startWranglerDev({ vars, persistTo: persist, port });
+      relay.url = dev.url;
+      relay.runtimeDown = false;
       counts.restarts++;
       say("chaos: runtime started again on the same storage");
+    };
+
+    const image = o.oversize > 0 ? pngDataUrl(2_250_000) : "";
+    const tooBig = o.oversize > 0 ? pngDataUrl(7_000_000) : "";
+    const oversizeAt = new Set(
+      Array.from({ length: o.oversize }, (_, k) => Math.floor(((k + 0.5) * o.edits) / o.oversize)),
+    );
+    const sendOversize = async (index: number) => {
+      const client = clients[index % clients.length] as { api_key: string };
+      const prompt = `chaos ${o.seed} oversize ${index}`;
+      // Every other one is over the 8 MiB body limit.
+      const over = oversize.length % 2 === 1;
+      const body = JSON.stringify({ prompt, input_image: [over ? tooBig : image], num_generations: 1 });
+      // 429/503 would be the relay briefly refusing anything; the answer that counts comes after.
+      const answer = await relay.retrying("POST", "/v1/edits", client.api_key, body, {
+        "idempotency-key": `chaos-oversize-${index}`,
+      });
+      oversize.push({ prompt, answer, overLimit: over });
     };
 
     const fates: Promise<void>[] = [];
@@ -218,31 +190,57 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
         });
       }
       if (restarting) await restarting;
-      if (index === Math.floor(o.edits * 0.55)) sim?.sim.configure({ legacy404AfterFinish: true });
-      if (index === Math.floor(o.edits * 0.75)) sim?.sim.configure({ legacy404AfterFinish: false });
+      if (index === Math.floor(o.edits * 0.55)) oxen.sim.configure({ legacy404AfterFinish: true });
+      if (index === Math.floor(o.edits * 0.75)) oxen.sim.configure({ legacy404AfterFinish: false });
+      for (const w of o.silentWindows) {
+        if (index === Math.floor(o.edits * w.at)) {
+          say(`chaos: silent streams for ${w.forMs} ms`);
+          background.push(silence.open(w.forMs).catch((e) => problems.push(`silent window: ${e}`)));
+        }
+      }
+      if (oversizeAt.has(index))
+        background.push(sendOversize(index).catch((e) => problems.push(`oversize ${index}: ${e}`)));
+
       const k = index % clients.length;
       const client = clients[k] as { api_key: string; webhook_secret: string };
       const paths = Array.from({ length: o.webhooksPerEdit }, (_, j) => `/c${k}/e${index}/w${j}`);
       for (const p of paths) receiver.secrets(p, [client.webhook_secret]);
+      if (isSlow(o, index)) slow.add(index, paths);
       const n = 1 + Math.floor(random() * 3);
+      const prompt = `chaos ${o.seed} edit ${index}`;
       const body = {
-        prompt: `chaos ${index}`,
+        prompt,
         input_image: ["https://example.com/in.png"],
         num_generations: n,
         webhooks: paths.map((p) => ({ url: `${receiver.url}${p}` })),
         metadata: { index: String(index) },
       };
-      let res = await call("POST", "/v1/edits", client.api_key, body, {
-        "idempotency-key": `chaos-${index}`,
-      });
-      while (res.status === 502 || res.status === 503 || res.status === 429) {
-        counts.enqueueRetries++;
-        await sleep(200 + random() * 300);
-        res = await call("POST", "/v1/edits", client.api_key, body, { "idempotency-key": `chaos-${index}` });
+      const headers = { "idempotency-key": `chaos-${index}` };
+      const racing = isRacing(o, index);
+      if (racing) queueEnqueue429(oxen);
+      const race: Race = { index, statuses: [], ids: [], retried: 0 };
+      const answers = await Promise.all(
+        Array.from({ length: racing ? o.racers : 1 }, () =>
+          relay.retrying("POST", "/v1/edits", client.api_key, body, headers, {
+            onRetry: () => {
+              counts.enqueueRetries++;
+              if (racing) race.retried++;
+            },
+          }),
+        ),
+      );
+      if (racing) {
+        race.statuses = answers.map((a) => a.status);
+        race.ids = answers.map((a) => a.body?.id);
+        races.push(race);
       }
-      if (res.status !== 202 && res.status !== 200)
-        throw new Error(`chaos: POST /v1/edits answered ${res.status} ${JSON.stringify(res.body)}`);
-      const fate: Fate =
+      const res = answers.find((a) => is2xx(a.status));
+      if (!res) {
+        const got = answers.map((a) => `${a.status} ${JSON.stringify(a.body)}`).join("; ");
+        problems.push(`edit ${index}: POST /v1/edits answered ${got}`);
+        return;
+      }
+      const fate: Tracked["fate"] =
         random() < 0.1
           ? { kind: "cancel" }
           : {
@@ -255,28 +253,36 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
         index,
         client: k,
         id: res.body.id,
+        prompt,
+        n,
         generations: res.body.outputs.map((g: { generation_id: string }) => g.generation_id),
         fate,
         expected,
         paths,
       };
       tracked.push(t);
+      byIndex.set(index, t);
       fates.push(playFate(t, client.api_key));
     };
 
     const playFate = async (t: Tracked, token: string) => {
       await sleep(random() * 3_000);
       if (t.fate.kind === "cancel") {
-        let res = await call("POST", `/v1/edits/${t.id}/cancel`, token);
-        while (res.status >= 500 || res.status === 429) {
-          await sleep(300);
-          res = await call("POST", `/v1/edits/${t.id}/cancel`, token);
-        }
+        await relay.retrying(
+          "POST",
+          `/v1/edits/${t.id}/cancel`,
+          token,
+          undefined,
+          {},
+          {
+            retryOn: (s) => s >= 500 || s === 429,
+          },
+        );
         return;
       }
       for (const [i, g] of t.generations.entries()) {
         const status = t.fate.outcomes[i] ?? "succeeded";
-        sim?.sim.finish(g, status, status === "failed" ? `chaos failure ${t.index}.${i}` : undefined);
+        oxen.sim.finish(g, status, status === "failed" ? `chaos failure ${t.index}.${i}` : undefined);
         await sleep(random() * 200);
       }
     };
@@ -291,214 +297,71 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
       }),
     );
     await Promise.all(fates);
+    await Promise.all(background);
     say(`chaos: ${tracked.length} edits submitted in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     for (const stop of stopTimers) stop();
+    await silence.off();
     if (restarting) await restarting;
 
-    // Settle: every edit terminal, every subscribed (edit, URL) answered 2xx at least once.
+    // Settle: every edit terminal, every subscribed (edit, URL) answered 2xx at least once, and
+    // every accepted redelivery seen by each of the edit's URLs after it was asked.
     const pending = new Set(tracked);
     while (pending.size > 0 && Date.now() < deadline) {
       await Promise.all(
         [...pending].slice(0, 64).map(async (t) => {
-          const res = await call("GET", `/v1/edits/${t.id}`, clients[t.client]?.api_key ?? "", undefined, {
-            prefer: "wait=5",
-          });
-          if (["succeeded", "failed", "cancelled"].includes(res.body?.status)) {
+          const res = await relay.call(
+            "GET",
+            `/v1/edits/${t.id}`,
+            clients[t.client]?.api_key ?? "",
+            undefined,
+            {
+              prefer: "wait=5",
+            },
+          );
+          if (TERMINAL.includes(res.body?.status)) {
             t.final = { status: res.body.status, error: res.body.error, outputs: res.body.outputs };
             pending.delete(t);
           }
         }),
       );
     }
-    const delivered = (path: string) => receiver.on(path).some((r) => r.answered >= 200 && r.answered < 300);
+    const delivered = (path: string) => receiver.on(path).some((r) => is2xx(r.answered));
     while (Date.now() < deadline && tracked.some((t) => t.paths.some((p) => !delivered(p)))) await sleep(500);
+    await slow.settled();
+    const redelivered = () =>
+      slow.asked.every(
+        (r) => !is2xx(r.answer?.status ?? 0) || redeliveryOutcome(r, receiver).missing.length === 0,
+      );
+    while (Date.now() < deadline && !redelivered()) await sleep(500);
 
-    return report(tracked, receiver, counts, sim, started, o);
+    const state = await fetch(`${oxen.url}/_control/state`).then((r) => r.json());
+    return buildReport({
+      tracked,
+      receiver,
+      relay,
+      counts,
+      oxen: state,
+      races,
+      oversize,
+      redeliveries: slow.asked,
+      slowEdits: slow.edits,
+      silent: { windows: silence.windows, closed: silence.closed },
+      problems,
+      started,
+      options: o,
+    });
   } finally {
     for (const stop of stopTimers) stop();
-    await relay?.stop();
+    await silent?.off().catch(() => {});
+    await dev?.stop();
+    if (o.relayLogFile) {
+      writeFileSync(
+        o.relayLogFile,
+        [...relayOutput, dev?.output() ?? ""].join("\n--- runtime restarted ---\n"),
+      );
+      say(`chaos: relay output written to ${o.relayLogFile}`);
+    }
     await Promise.all([sim?.close(), receiver.close()]);
     rmSync(persist, { recursive: true, force: true });
   }
-}
-
-function receiverReply(random: () => number, failure: number, faults: Record<string, number>): Reply {
-  const r = random();
-  if (r >= failure) return { status: 200 };
-  const third = failure / 3;
-  if (r < third) {
-    faults[500] = (faults[500] ?? 0) + 1;
-    return { status: 500 };
-  }
-  if (r < 2 * third) {
-    faults.timeout = (faults.timeout ?? 0) + 1;
-    return { status: 200, delayMs: 1_500 };
-  }
-  faults.reset = (faults.reset ?? 0) + 1;
-  return { status: 0 };
-}
-
-/** Every fault the simulator has, at once (Oxen's legacy 404 is switched on for a window). */
-function applySimulatorFaults(sim: RunningSimulator): void {
-  sim.sim.configure({ keepAliveMs: 2_000, noiseEveryMs: 700 });
-  sim.sim.setStreamFaults({
-    closeAfterEvents: 40,
-    closeAfterMs: 9_000,
-    duplicate: true,
-    chunking: "random",
-    lineEndings: "mixed",
-    junk: 2,
-    refuse: { status: 401, probability: 0.2 },
-  });
-  const rest: [string, number, number, number?][] = [
-    ["get", 429, 0.08, 1],
-    ["get", 429, 0.04],
-    ["get", 500, 0.05],
-    ["get", 502, 0.05],
-    ["list", 500, 0.1],
-    ["cancel", 500, 0.15],
-    ["cancel", 502, 0.05],
-    ["enqueue", 503, 0.04, 1],
-    ["enqueue", 429, 0.03],
-    ["enqueue", 502, 0.03],
-  ];
-  for (const [route, status, probability, retryAfter] of rest) {
-    sim.sim.addFault({ route, status, probability, ...(retryAfter ? { retryAfter } : {}) } as never);
-  }
-  sim.sim.addFault({ route: "get", delayMs: 1_500, probability: 0.05 } as never);
-  sim.sim.addFault({ route: "enqueue", delayMs: 800, probability: 0.03 } as never);
-}
-
-function report(
-  tracked: Tracked[],
-  receiver: Receiver,
-  counts: {
-    relayResponses: Map<number, number>;
-    enqueueRetries: number;
-    connectionErrors: number;
-    hubAborts: number;
-    editAborts: number;
-    restarts: number;
-    receiverFaults: Record<string, number>;
-  },
-  sim: RunningSimulator,
-  started: number,
-  o: ChaosOptions,
-): ChaosReport {
-  let rightStatus = 0;
-  let unknownOutcome = 0;
-  let wrongStatus = 0;
-  const wrong: string[] = [];
-  for (const t of tracked) {
-    if (!t.final) continue;
-    // Under Oxen's legacy 404 a generation whose event was lost can only end "outcome unknown".
-    const unknown = t.final.outputs.some((g) => UNKNOWN.test(g.error ?? ""));
-    if (t.final.status === t.expected) rightStatus++;
-    else if (unknown && t.expected !== "cancelled" && t.final.status === "failed") unknownOutcome++;
-    else {
-      wrongStatus++;
-      wrong.push(`${t.id}: expected ${t.expected}, got ${t.final.status} ${JSON.stringify(t.final.outputs)}`);
-    }
-  }
-  let expectedDeliveries = 0;
-  let delivered = 0;
-  let duplicates = 0;
-  let duplicatesWithOtherId = 0;
-  let badSignatures = 0;
-  for (const t of tracked) {
-    const type = `edit.${t.final?.status ?? t.expected}`;
-    for (const p of t.paths) {
-      expectedDeliveries++;
-      const got = receiver.on(p);
-      if (got.some((r) => r.answered >= 200 && r.answered < 300)) delivered++;
-      const accepted = got.filter((r) => r.answered >= 200 && r.answered < 300);
-      if (accepted.length > 1) duplicates += accepted.length - 1;
-      if (new Set(got.map((r) => r.headers["webhook-id"])).size > 1) duplicatesWithOtherId++;
-      badSignatures += got.filter((r) => r.verified !== true).length;
-      const types = got.map((r) => JSON.parse(r.body).type as string).filter((x) => x !== type);
-      if (types.length > 0) {
-        wrongStatus++;
-        wrong.push(`${t.id} ${p}: webhook types ${types.join(",")} for a ${type} edit`);
-      }
-    }
-  }
-  for (const w of wrong.slice(0, 20)) console.error(`chaos: wrong: ${w}`);
-  const relay5xx = [...counts.relayResponses].filter(([s]) => s === 500).reduce((n, [, c]) => n + c, 0);
-  const terminal = tracked.filter((t) => t.final).length;
-  const lost = expectedDeliveries - delivered;
-  const snapshot = sim.sim.snapshot() as any;
-  const injected = snapshot.injected ?? snapshot.faults ?? {};
-  const attempts = receiver.received.length;
-  const figures: [string, string | number][] = [
-    ["edits submitted", tracked.length],
-    ["edits terminal", terminal],
-    ["  with the expected status", rightStatus],
-    ["  failed as outcome unknown (Oxen's legacy 404)", unknownOutcome],
-    ["  with a wrong status", wrongStatus],
-    ["webhook (edit, URL) pairs expected", expectedDeliveries],
-    ["  delivered (a 2xx at least once)", delivered],
-    ["  lost", lost],
-    ["webhook attempts received", attempts],
-    ["  accepted more than once (same webhook-id)", duplicates],
-    ["  pairs that saw two different webhook-ids", duplicatesWithOtherId],
-    ["  bad signatures", badSignatures],
-    ["relay 500s to clients", relay5xx],
-    [
-      "relay answers by status",
-      [...counts.relayResponses]
-        .sort(([a], [b]) => a - b)
-        .map(([s, c]) => `${s}: ${c}`)
-        .join(", "),
-    ],
-    ["enqueues retried (Oxen 429/502/503 passed on)", counts.enqueueRetries],
-    ["client calls refused during the restart", counts.connectionErrors],
-    ["hub aborts", counts.hubAborts],
-    ["edit object aborts", counts.editAborts],
-    ["runtime restarts (same storage)", counts.restarts],
-    [
-      "receiver faults (500 / timeout / reset)",
-      `${counts.receiverFaults[500]} / ${counts.receiverFaults.timeout} / ${counts.receiverFaults.reset}`,
-    ],
-    ["Oxen completions emitted / dropped (no listener)", `${snapshot.emitted} / ${snapshot.dropped}`],
-    ...flatten("Oxen faults injected", injected),
-    ["duration (s)", ((Date.now() - started) / 1000).toFixed(1)],
-  ];
-  const ok =
-    terminal === tracked.length &&
-    tracked.length === o.edits &&
-    wrongStatus === 0 &&
-    lost === 0 &&
-    duplicatesWithOtherId === 0 &&
-    badSignatures === 0 &&
-    relay5xx === 0;
-  return {
-    figures,
-    edits: tracked.length,
-    terminal,
-    rightStatus,
-    unknownOutcome,
-    wrongStatus,
-    expectedDeliveries,
-    delivered,
-    lost,
-    duplicates,
-    duplicatesWithOtherId,
-    badSignatures,
-    relay5xx,
-    ok,
-  };
-}
-
-function flatten(prefix: string, value: unknown): [string, string | number][] {
-  if (value && typeof value === "object") {
-    return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) =>
-      flatten(`${prefix}: ${k}`, v),
-    );
-  }
-  return typeof value === "number" ? [[prefix, value]] : [];
-}
-
-export function formatTable(rows: [string, string | number][]): string {
-  const width = Math.max(...rows.map(([k]) => k.length));
-  return rows.map(([k, v]) => `| ${k.padEnd(width)} | ${String(v)} |`).join("\n");
 }

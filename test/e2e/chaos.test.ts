@@ -1,8 +1,10 @@
 import { expect, it } from "vitest";
 import { formatTable, runChaos } from "../chaos/run.ts";
 
-// The chaos run in small: every fault at once, aborts, one runtime restart on the same storage.
-// `npm run chaos` is the full run (docs/reliability.md).
+// The chaos run in small: every fault at once, aborts, one runtime restart on the same storage, a
+// silent-stream window, racing Idempotency-Keys under enqueue 429s, oversize inputs, and
+// redeliveries asked while a slow receiver holds the first attempt. `npm run chaos` is the full
+// run (docs/reliability.md).
 it("loses nothing under every fault at once", async () => {
   const report = await runChaos({
     edits: 40,
@@ -11,6 +13,10 @@ it("loses nothing under every fault at once", async () => {
     hubAbortEveryMs: 3_000,
     editAbortEveryMs: 800,
     restartAt: 0.5,
+    racingEvery: 8,
+    slowEvery: 8,
+    oversize: 2,
+    silentWindows: [{ at: 0.1, forMs: 6_000 }],
     timeLimitMs: 150_000,
   });
   console.log(formatTable(report.figures));
@@ -21,5 +27,17 @@ it("loses nothing under every fault at once", async () => {
   expect(report.duplicatesWithOtherId).toBe(0);
   expect(report.badSignatures).toBe(0);
   expect(report.relay5xx).toBe(0);
+  // The new fault classes ran, and held.
+  expect(report.racingKeys).toBe(5);
+  expect(report.racingMismatches).toBe(0);
+  expect(report.duplicatedOxenJobs).toBe(0);
+  expect(report.oxenJobs).toBe(report.expectedOxenJobs);
+  // Of the 2 large inputs, the ~3 MB data: image is taken (R2) and the 9 MB body refused.
+  expect(report.oversizeRefused).toBe(1);
+  expect(report.oversizeWrong).toBe(0);
+  expect(report.slowEdits).toBe(5);
+  expect(report.redeliveriesLost).toBe(0);
+  expect(report.redeliveriesWrong).toBe(0);
+  expect(report.silentStreams).toBeGreaterThan(0);
   expect(report.ok).toBe(true);
 }, 180_000);

@@ -1,6 +1,8 @@
 import { mkdirSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { type Browser, chromium } from "playwright-core";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Receiver } from "../../tools/local/receiver.ts";
 import { startWranglerDev, type WranglerDev } from "../../tools/local/wrangler-dev.ts";
 import { type RunningSimulator, startSimulator } from "../../tools/simulator/server.ts";
@@ -206,3 +208,146 @@ it("makes the docs page not even try a third-party connection (no CSP violations
   // Scalar also tries `eval` (blocked as well, and harmless to the page); only connections count here.
   expect(violations.filter((u) => /^(https?|wss?):/i.test(u))).toEqual([]);
 }, 60_000);
+
+// Contract v1.1, "Media and data lifecycle (R2)" / "Browser surfaces": what a browser sees.
+describe("media and events_url in the browser", () => {
+  let other: Server;
+  let otherUrl: string;
+
+  beforeAll(async () => {
+    // A page of another origin (another port): the kind of customer page that watches an edit.
+    other = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "text/html" });
+      res.end("<!doctype html><title>elsewhere</title><p>another origin</p>");
+    });
+    await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));
+    otherUrl = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    other?.closeAllConnections();
+    await new Promise((r) => other?.close(r));
+  });
+
+  const newClient = async (name: string) =>
+    (await (
+      await fetch(`${relay.url}/v1/clients`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+        body: JSON.stringify({ name }),
+      })
+    ).json()) as { api_key: string };
+
+  const newEdit = async (apiKey: string, prefer?: string) =>
+    (await (
+      await fetch(`${relay.url}/v1/edits`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${apiKey}`,
+          "content-type": "application/json",
+          ...(prefer ? { prefer } : {}),
+        },
+        body: JSON.stringify({ prompt: "Add a funny hat", input_image: [PNG] }),
+      })
+    ).json()) as {
+      id: string;
+      status: string;
+      events_url: string;
+      input: { input_image: string[] };
+      outputs: { url: string }[];
+    };
+
+  it("lets a page of another origin watch an edit through events_url with a plain EventSource", async () => {
+    const client = await newClient("console-cors");
+    const edit = await newEdit(client.api_key);
+    expect(edit.events_url).toMatch(/\/v1\/edits\/edit_\w+\/events\?exp=\d+&sig=/);
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${otherUrl}/`);
+      expect(new URL(page.url()).origin).not.toBe(new URL(relay.url).origin);
+      const got = await page.evaluate(
+        (url) =>
+          new Promise<{ type: string; data: string; lastEventId: string }>((resolve, reject) => {
+            const g = globalThis as unknown as {
+              EventSource: new (
+                u: string,
+              ) => {
+                addEventListener: (t: string, f: (e: { data: string; lastEventId: string }) => void) => void;
+                close: () => void;
+              };
+            };
+            const es = new g.EventSource(url);
+            const timer = setTimeout(() => {
+              es.close();
+              reject(new Error("no terminal event within 15 s"));
+            }, 15_000);
+            for (const type of ["edit.succeeded", "edit.failed", "edit.cancelled"]) {
+              es.addEventListener(type, (e) => {
+                clearTimeout(timer);
+                es.close();
+                resolve({ type, data: e.data, lastEventId: e.lastEventId });
+              });
+            }
+          }),
+        edit.events_url,
+      );
+      expect(got.type).toBe("edit.succeeded");
+      expect(JSON.parse(got.data).data.id).toBe(edit.id);
+      expect(got.lastEventId).toBeTruthy();
+      // Nothing but files and events_url answers CORS: the same page cannot call the API.
+      const blocked = await page.evaluate(async (url) => {
+        try {
+          await fetch(url, { headers: { authorization: "Bearer sk_x" } });
+          return "readable";
+        } catch {
+          return "blocked";
+        }
+      }, `${relay.url}/v1/edits`);
+      expect(blocked).toBe("blocked");
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
+  it("shows the persisted images from the relay's /v1/files/ URLs, and its Delete erases the edit", async () => {
+    const client = await newClient("console-media");
+    const edit = await newEdit(client.api_key, "wait=10");
+    expect(edit.status).toBe("succeeded");
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${relay.url}/`);
+      await page.fill("#key", client.api_key);
+      await page.click("button[type=submit]");
+      const row = page.locator(`tr[data-edit="${edit.id}"]`);
+      await row.waitFor({ timeout: 15_000 });
+      for (const cls of ["input", "output"]) {
+        const img = row.locator(`img.${cls}`);
+        expect(await img.getAttribute("src"), cls).toContain(`${relay.url}/v1/files/`);
+        await expect
+          .poll(() =>
+            img.evaluate((i) => {
+              const im = i as unknown as { complete: boolean; naturalWidth: number };
+              return im.complete && im.naturalWidth > 0;
+            }),
+          )
+          .toBe(true);
+      }
+      expect(await row.locator("img.output").getAttribute("src")).toBe(edit.outputs[0]?.url);
+
+      page.once("dialog", (d) => void d.accept());
+      await row.locator("button.delete").click();
+      await row.waitFor({ state: "detached", timeout: 10_000 });
+      const gone = await fetch(`${relay.url}/v1/edits/${edit.id}`, {
+        headers: { authorization: `Bearer ${client.api_key}` },
+      });
+      await gone.arrayBuffer();
+      expect(gone.status).toBe(404);
+      for (const url of [edit.outputs[0]?.url, edit.input.input_image[0]]) {
+        const file = await fetch(url as string);
+        await file.arrayBuffer();
+        expect(file.status, url).toBe(404);
+      }
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+});

@@ -3,6 +3,7 @@ import { bearerAuth } from "./auth.ts";
 import { insufficientCredits, invalidParams, modelNotFound, notFound, oxenError } from "./errors.ts";
 import { type FaultRoute, type FaultSource, faultGate } from "./faults.ts";
 import { imageBase64 } from "./images.ts";
+import { fetchInputs, inputUrls } from "./inputs.ts";
 import { type Engine, isTerminal } from "./lifecycle.ts";
 import { findModel, outputFormatOf, publicModel, validateParams } from "./models.ts";
 import type { Presigner } from "./presign.ts";
@@ -54,6 +55,7 @@ export function registerApiRoutes(app: Hono, { state, engine, hub, presigner, fa
       origin: originOf(c),
       failure: validateParams(req.model, req.params),
       format: outputFormatOf(req.params),
+      inputs: state.config.fetchInputs ? fetchInputs(inputUrls(req.params)) : undefined,
     });
     return c.json({
       generations: generations.map((g) => ({ generation_id: g.id, status: g.status })),

@@ -7,6 +7,7 @@ import { notFound, oxenError } from "./errors.ts";
 import { type FaultRule, type FaultSource, type FaultSpec, faultKey, toRule } from "./faults.ts";
 import { registerFileRoutes } from "./file-routes.ts";
 import { countRest, type InjectedCounts } from "./injected.ts";
+import type { InputFetch } from "./inputs.ts";
 import { createEngine, type FinishOutcome } from "./lifecycle.ts";
 import { createPresigner } from "./presign.ts";
 import { createRandoms } from "./random.ts";
@@ -31,6 +32,7 @@ import type {
 export type { ConfigPatch } from "./config.ts";
 export type { FaultRoute, FaultRule, FaultSpec } from "./faults.ts";
 export type { InjectedCounts } from "./injected.ts";
+export type { InputFetch } from "./inputs.ts";
 export type { SimulatorState } from "./state.ts";
 export type { StreamFaults, StreamFaultsPatch, StreamRefusal } from "./stream-faults.ts";
 export type * from "./types.ts";
@@ -53,6 +55,8 @@ export interface StateSnapshot {
   /** Faults actually injected since the last reset, by kind (a copy). */
   injected: InjectedCounts;
   log: EmitRecord[];
+  /** With `fetchInputs`: per generation id, what fetching each http(s) input gave (once done). */
+  inputFetches: Record<string, InputFetch[]>;
 }
 
 export interface Simulator {
@@ -65,6 +69,10 @@ export interface Simulator {
   configure(patch: ConfigPatch): SimulatorConfig;
   /** Finishes a generation now; emits the completion event for succeeded/failed only. */
   finish(id: string, status: TerminalStatus, error?: string): FinishOutcome;
+  /** Every result link handed out so far answers 403 "Request has expired" from now on (as after Oxen's hour); fresh links work. */
+  expireResultUrls(): void;
+  /** With `fetchInputs`: what fetching the generation's http(s) inputs gave; undefined while pending, when off, or unknown. */
+  inputFetches(id: string): InputFetch[] | undefined;
   /** Server-side close of every open `/events` stream; returns how many. */
   closeStreams(): number;
   /** Counted (`count`, default 1) or, with `probability`, persistent until cleared. */
@@ -134,6 +142,8 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
       return state.config;
     },
     finish: (id, status, error) => engine.finish(id, status, error),
+    expireResultUrls: () => presigner.expireAll(),
+    inputFetches: (id) => state.generations.get(id)?.inputFetches ?? undefined,
     closeStreams: () => hub.closeAll(),
     addFault(spec) {
       const rule = toRule(spec);
@@ -165,6 +175,9 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
         streamFaults: state.streamFaults,
         injected: structuredClone(state.injected),
         log: state.log,
+        inputFetches: Object.fromEntries(
+          [...state.generations.values()].flatMap((g) => (g.inputFetches ? [[g.id, g.inputFetches]] : [])),
+        ),
       };
     },
     snapshotGeneration(id, origin) {

@@ -14,6 +14,7 @@ export const DEFAULT_CONFIG: SimulatorConfig = {
   credits: null,
   resultUrlTtlSeconds: 3600,
   modelSchemaKey: "request_schema",
+  fetchInputs: false,
   seed: null,
 };
 
@@ -32,6 +33,7 @@ const configFields = {
   credits: z.number().int().min(0).nullable().optional(),
   resultUrlTtlSeconds: z.number().int().min(1).optional(),
   modelSchemaKey: z.enum(["request_schema", "json_request_schema"]).optional(),
+  fetchInputs: z.boolean().optional(),
   seed: z.number().int().nullable().optional(),
 };
 

@@ -54,6 +54,19 @@ export function registerControlRoutes(app: Hono, sim: Simulator): void {
     return c.json(sim.snapshotGeneration(outcome.generation.id, new URL(c.req.url).origin));
   });
 
+  app.post("/_control/files/expire", (c) => {
+    sim.expireResultUrls();
+    return c.json({ ok: true });
+  });
+
+  app.get("/_control/generations/:id/inputs", (c) => {
+    const id = c.req.param("id");
+    if (!sim.state.generations.has(id)) return controlError(404, "Unknown generation");
+    const fetches = sim.inputFetches(id);
+    if (!fetches) return controlError(409, "Inputs not fetched (fetchInputs off, or still fetching)");
+    return c.json({ generation_id: id, fetches });
+  });
+
   app.post("/_control/streams/close", (c) => c.json({ closed: sim.closeStreams() }));
 
   app.get("/_control/faults", (c) => c.json({ faults: sim.state.faults }));

@@ -1,3 +1,4 @@
+import { type InputFetch, inputFailure } from "./inputs.ts";
 import type { SimulatorState } from "./state.ts";
 import type { Generation, GenerationStatus, ImageFormat, TerminalStatus } from "./types.ts";
 
@@ -9,6 +10,8 @@ export interface EnqueueInput {
   origin: string;
   failure: string | null;
   format: ImageFormat;
+  /** With `fetchInputs`: the fetch of the request's inputs, shared by its generations. */
+  inputs?: Promise<InputFetch[]>;
 }
 
 export type FinishOutcome =
@@ -45,6 +48,14 @@ export function createEngine(state: SimulatorState, emitCompletion: (gen: Genera
   }
 
   function endProcessing(gen: Generation): void {
+    // Oxen cannot finish a job before it has its inputs.
+    if (gen.inputsPending) {
+      void gen.inputsPending.then(() => {
+        const live = state.generations.get(gen.id) === gen && gen.status === "processing";
+        if (live && gen.timer === null) endProcessing(gen);
+      });
+      return;
+    }
     if (!state.config.autoComplete) {
       gen.parked = true;
       return;
@@ -84,7 +95,16 @@ export function createEngine(state: SimulatorState, emitCompletion: (gen: Genera
           origin: input.origin,
           timer: null,
           parked: false,
+          inputFetches: null,
+          inputsPending: null,
         };
+        if (input.inputs) {
+          gen.inputsPending = input.inputs.then((fetches) => {
+            gen.inputFetches = fetches;
+            gen.failure ??= inputFailure(fetches);
+            gen.inputsPending = null;
+          });
+        }
         state.generations.set(gen.id, gen);
         // Older deployments skip the visible queued phase.
         if (state.config.enqueueStatus === "processing") startProcessing(gen);

@@ -6,6 +6,8 @@ export interface Presigner {
   /** S3-style presigned link to `/files/<fileName>`, valid for the configured TTL from now. */
   url(origin: string, fileName: string, nowMs?: number): string;
   verify(fileName: string, query: URLSearchParams, nowMs?: number): PresignCheck;
+  /** Every link issued so far answers "expired" from now on; links issued afterwards are valid. */
+  expireAll(): void;
 }
 
 const amzDate = (ms: number): string =>
@@ -22,9 +24,13 @@ function parseAmzDate(value: string): number | null {
 }
 
 export function createPresigner(ttlSeconds: () => number): Presigner {
-  const secret = randomBytes(32);
+  // Expiring every link rotates the key: a signature by a retired key is a link that has expired.
+  let secret = randomBytes(32);
+  const retired: Buffer[] = [];
+  const signWith = (key: Buffer, fileName: string, date: string, expires: string): string =>
+    createHmac("sha256", key).update(`${fileName}\n${date}\n${expires}`).digest("hex");
   const sign = (fileName: string, date: string, expires: string): string =>
-    createHmac("sha256", secret).update(`${fileName}\n${date}\n${expires}`).digest("hex");
+    signWith(secret, fileName, date, expires);
 
   return {
     url(origin, fileName, nowMs = Date.now()) {
@@ -44,8 +50,16 @@ export function createPresigner(ttlSeconds: () => number): Presigner {
       const expires = query.get("X-Amz-Expires") ?? "";
       const issued = parseAmzDate(date);
       if (issued === null || !/^\d+$/.test(expires)) return "invalid";
-      if (query.get("X-Amz-Signature") !== sign(fileName, date, expires)) return "invalid";
+      const signature = query.get("X-Amz-Signature");
+      if (signature !== sign(fileName, date, expires)) {
+        const old = retired.some((key) => signature === signWith(key, fileName, date, expires));
+        return old ? "expired" : "invalid";
+      }
       return nowMs > issued + Number(expires) * 1000 ? "expired" : "ok";
+    },
+    expireAll() {
+      retired.push(secret);
+      secret = randomBytes(32);
     },
   };
 }

@@ -1,3 +1,5 @@
+import type { InputFetch } from "./inputs.ts";
+
 export type GenerationStatus = "queued" | "processing" | "succeeded" | "failed" | "cancelled";
 export type TerminalStatus = "succeeded" | "failed" | "cancelled";
 export type ImageFormat = "png" | "jpg" | "webp";
@@ -23,6 +25,8 @@ export interface SimulatorConfig {
   resultUrlTtlSeconds: number;
   /** Name of the schema field in the model object (Oxen docs use both). */
   modelSchemaKey: SchemaKey;
+  /** At enqueue, GET every http(s) `input_image` URL (as Oxen must); a job whose input cannot be fetched ends `failed`. */
+  fetchInputs: boolean;
   /** Seeds the randomness of probabilistic faults, chunk boundaries and mixed line endings; null = unseeded. Setting it reseeds. */
   seed: number | null;
 }
@@ -80,4 +84,8 @@ export interface Generation {
   timer: ReturnType<typeof setTimeout> | null;
   /** Processing ended while autoComplete was off. */
   parked: boolean;
+  /** With `fetchInputs`: what fetching each http(s) input gave (null until done, or when off). */
+  inputFetches: InputFetch[] | null;
+  /** With `fetchInputs`: settles when the inputs are fetched; processing does not end before. */
+  inputsPending: Promise<void> | null;
 }
