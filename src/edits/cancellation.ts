@@ -4,6 +4,9 @@ import { mapLimit } from "../lib/time";
 import type { OxenClient } from "../oxen/client";
 import type { OxenFailure } from "../oxen/errors";
 import { updateFromRest } from "../oxen/events";
+import type { EditResult } from "./creation";
+import type { Snapshot } from "./kv";
+import type { EditStore } from "./store";
 
 /** How often the outcome of a cancelled generation is read before it is left to the hub. */
 const READ_TRIES = 3;
@@ -45,4 +48,42 @@ export async function cancelGenerations(
   });
   const updates = outcomes.filter((u): u is GenerationUpdate => u !== null);
   return { updates, unresolved: updates.length === ids.length ? null : unresolved };
+}
+
+/** What a cancel needs of its edit object. */
+export interface CancelDeps {
+  store: EditStore;
+  oxen: OxenClient;
+  forget: (ids: string[]) => Promise<void>;
+  register: (snap: Snapshot) => Promise<void>;
+  applyUpdates: (updates: GenerationUpdate[]) => Promise<void>;
+  /** Runs the output copies now, so a job that finished first answers with its final outcome. */
+  settleCopies: () => Promise<void>;
+}
+
+/**
+ * Cancels every unfinished generation of an edit. Oxen emits nothing for a cancel, so the edit
+ * settles here and `edit.cancelled` goes out from here. A generation that finished first keeps
+ * its real outcome; one whose outcome cannot be read yet is left to the hub, and the caller told.
+ */
+export async function cancelEdit(d: CancelDeps): Promise<EditResult> {
+  const snap = d.store.load();
+  if (!snap) return { ok: false, reason: { kind: "not_found" } };
+  if (isTerminal(snap.edit.status)) return { ok: true, snapshot: snap };
+  const pending = snap.edit.outputs.filter((o) => !isTerminal(o.status)).map((o) => o.generation_id);
+  // The hub stops watching first: a cancelled job may read as 404 (Oxen's legacy answer for a
+  // finished job), which the hub's reconciliation would record as "outcome unknown" (found by
+  // the chaos run). What the cancel cannot resolve is registered again below.
+  await d.forget(pending);
+  const { updates, unresolved } = await cancelGenerations(d.oxen, pending, (id) =>
+    d.store.noteCancelled([id]),
+  );
+  await d.applyUpdates(updates);
+  await d.settleCopies();
+  if (unresolved) {
+    const after = d.store.load();
+    if (after) await d.register(after);
+    return { ok: false, reason: { kind: "oxen", failure: unresolved } };
+  }
+  return { ok: true, snapshot: d.store.load() ?? snap };
 }

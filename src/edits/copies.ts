@@ -1,4 +1,5 @@
-import { type GenerationUpdate, isTerminal } from "../core/status";
+import { type GenerationUpdate, isTerminal, type Output } from "../core/status";
+import { log } from "../lib/log";
 import { copyToBucket, fileUrl, outputKey } from "../media/store";
 
 /** How long a failing copy is retried before the event goes out with Oxen's link (`persisted: false`). */
@@ -7,6 +8,14 @@ export const COPY_WINDOW_MS = 60_000;
 const COPY_TIMEOUT_MS = 20_000;
 
 export const copyBackoffMs = (attempts: number): number => Math.min(16_000, 1_000 * 2 ** attempts);
+
+export interface CopyOptions {
+  bucket: R2Bucket;
+  editId: string;
+  origin: string | null;
+  secret: string;
+  urlExpiresAt: number;
+}
 
 interface CopyRow {
   generation_id: string;
@@ -24,6 +33,24 @@ interface CopyRow {
 export class OutputCopies {
   readonly #sql: SqlStorage;
   readonly #inflight = new Set<string>();
+  #chain: Promise<void> = Promise.resolve();
+
+  /**
+   * Runs the due copies after any run already under way (so awaiting it waits for them too) and
+   * hands the settled outputs on. `opts` is read when the run starts (null: nothing to copy for).
+   */
+  settleDue(
+    opts: () => CopyOptions | null,
+    then: (settled: GenerationUpdate[]) => Promise<void>,
+  ): Promise<void> {
+    this.#chain = this.#chain
+      .then(async () => {
+        const o = opts();
+        if (o) await then(await this.run(Date.now(), o));
+      })
+      .catch((e) => log("warn", "output copy failed", { error: (e as Error).message }));
+    return this.#chain;
+  }
 
   constructor(sql: SqlStorage) {
     this.#sql = sql;
@@ -52,10 +79,7 @@ export class OutputCopies {
    * URL, or, past the window, with Oxen's URL and `persisted: false`. A failed copy is retried
    * with backoff; one in flight is not started twice.
    */
-  async run(
-    now: number,
-    opts: { bucket: R2Bucket; editId: string; origin: string | null; secret: string; urlExpiresAt: number },
-  ): Promise<GenerationUpdate[]> {
+  async run(now: number, opts: CopyOptions): Promise<GenerationUpdate[]> {
     const due = this.#sql
       .exec<CopyRow & Record<string, SqlStorageValue>>("SELECT * FROM copies WHERE next_at <= ?", now)
       .toArray()
@@ -108,7 +132,23 @@ export class OutputCopies {
   }
 }
 
-/** Splits updates into those that apply now and succeeded ones whose output must be copied first. */
-export function needsCopy(update: GenerationUpdate): boolean {
-  return update.status === "succeeded" && Boolean(update.url) && !update.media && isTerminal(update.status);
+/**
+ * Splits updates into those that apply now and succeeded ones of unfinished outputs whose file
+ * must be copied first. A job whose cancel Oxen accepted and which Oxen then no longer knows
+ * (`unknown`) was cancelled: it reads so (`cancelled` is asked only when that case arises).
+ */
+export function sortUpdates(
+  outputs: Output[],
+  incoming: GenerationUpdate[],
+  cancelled: () => Set<string>,
+): { now: GenerationUpdate[]; later: GenerationUpdate[] } {
+  const cancels = incoming.some((u) => u.unknown) ? cancelled() : new Set<string>();
+  const updates = incoming.map(
+    (u): GenerationUpdate =>
+      u.unknown && cancels.has(u.generation_id) ? { generation_id: u.generation_id, status: "cancelled" } : u,
+  );
+  const open = new Set(outputs.filter((o) => !isTerminal(o.status)).map((o) => o.generation_id));
+  const copy = (u: GenerationUpdate) =>
+    u.status === "succeeded" && Boolean(u.url) && !u.media && open.has(u.generation_id);
+  return { now: updates.filter((u) => !copy(u)), later: updates.filter(copy) };
 }

@@ -102,3 +102,38 @@ export class EventStreams {
     entry.onClose();
   }
 }
+
+/**
+ * The answer to `GET /v1/edits/{id}/events` on the edit's object: the stream, or 404 for no
+ * edit, or 429 past the edit's open streams. `release` ends the client's stream lease (given as
+ * the `x-stream-lease` header by the route) once the stream is over.
+ */
+export function serveEvents(
+  request: Request,
+  snap: { edit: { status: string } } | null,
+  streams: EventStreams,
+  past: () => EventRow[],
+  release: (lease: string) => void,
+): Response {
+  const lease = request.headers.get("x-stream-lease");
+  const done = () => {
+    if (lease) release(lease);
+  };
+  if (!snap) {
+    done();
+    return new Response(null, { status: 404 });
+  }
+  const terminal = ["succeeded", "failed", "cancelled"].includes(snap.edit.status);
+  const res = streams.response(past(), terminal, request.headers.get("last-event-id"), done);
+  if (res) return res;
+  done();
+  return Response.json(
+    {
+      error: {
+        type: "rate_limited",
+        message: `This edit already has ${MAX_STREAMS_PER_EDIT} open event streams.`,
+      },
+    },
+    { status: 429, headers: { "retry-after": "10" } },
+  );
+}

@@ -1,26 +1,26 @@
 import { DurableObject } from "cloudflare:workers";
 import { type RelayConfig, readConfig } from "../core/config";
-import { type GenerationStatus, type GenerationUpdate, isTerminal, type Output } from "../core/status";
+import { type GenerationUpdate, isTerminal, type Output } from "../core/status";
 import { hubStub } from "../hub/name";
 import { newId } from "../lib/ids";
 import { errorMessage, log } from "../lib/log";
 import { Waiters } from "../lib/waiters";
-import { eventsUrl } from "../media/urls";
 import { OxenClient } from "../oxen/client";
-import { updateFromRest } from "../oxen/events";
-import { Dispatcher } from "../webhooks/dispatcher";
-import { cancelGenerations } from "./cancellation";
-import { needsCopy, OutputCopies } from "./copies";
-import { type CreateEditRequest, type EditResult, enqueueOnce, newEdit, type Redelivery } from "./creation";
+import type { Dispatcher } from "../webhooks/dispatcher";
+import { cancelEdit } from "./cancellation";
+import { OutputCopies, sortUpdates } from "./copies";
+import { createOnce } from "./create";
+import type { CreateEditRequest, EditResult, Redelivery } from "./creation";
 import { type Delivery, toDelivery } from "./deliveries";
+import { newDispatcher } from "./delivery";
 import { eraseEdit } from "./erasure";
-import { EventStreams } from "./event-stream";
+import { EventStreams, serveEvents } from "./event-stream";
 import type { Snapshot } from "./kv";
 import { KvProjection } from "./projection";
 import { registerWithHub } from "./registration";
 import { SecretsCache } from "./secrets";
 import { EditStore } from "./store";
-import { nextAlarm, REGISTRATION_RETRY_MS } from "./timers";
+import { nextAlarm } from "./timers";
 import { mergeUpdates, subscribers, timedOut, transition } from "./transition";
 import { reportUsage, usageDue } from "./usage";
 
@@ -36,7 +36,6 @@ export class EditObject extends DurableObject<Env> {
   readonly #kv: KvProjection;
   #dispatcher: Dispatcher | null = null;
   #outputCopies: OutputCopies | null = null;
-  #copying: Promise<void> = Promise.resolve();
   #serial: Promise<unknown> = Promise.resolve();
   readonly #secrets: SecretsCache;
   readonly #terminalWaiters = new Waiters();
@@ -64,7 +63,23 @@ export class EditObject extends DurableObject<Env> {
    * lost) looks for the job among Oxen's active ones before it would enqueue again.
    */
   create(req: CreateEditRequest): Promise<EditResult> {
-    const run = this.#serial.then(() => this.#createOnce(req));
+    const run = this.#serial.then(() =>
+      createOnce(
+        {
+          ctx: this.ctx,
+          env: this.env,
+          config: this.#config,
+          store: this.#store,
+          oxen: this.#oxen,
+          warmSecrets: (clientId) => this.#secrets.warm(clientId),
+          register: (snap) => this.#register(snap),
+          applyUpdates: (updates) => this.applyUpdates(updates),
+          publish: () => this.ctx.waitUntil(this.#kv.publish().then(() => this.#schedule())),
+          schedule: () => this.#schedule(),
+        },
+        req,
+      ),
+    );
     this.#serial = run.catch(() => {});
     return run;
   }
@@ -89,21 +104,10 @@ export class EditObject extends DurableObject<Env> {
   async applyUpdates(incoming: GenerationUpdate[]): Promise<void> {
     const snap = this.#store.load();
     if (!snap) return;
-    // A job whose cancel Oxen accepted and which Oxen then no longer knows was cancelled.
-    const cancels = incoming.some((u) => u.unknown) ? this.#store.cancelled() : new Set<string>();
-    const updates = incoming.map((u) =>
-      u.unknown && cancels.has(u.generation_id)
-        ? { generation_id: u.generation_id, status: "cancelled" as const }
-        : u,
-    );
-    const open = new Set(snap.edit.outputs.filter((o) => !isTerminal(o.status)).map((o) => o.generation_id));
-    const later = updates.filter((u) => needsCopy(u) && open.has(u.generation_id));
+    const { now, later } = sortUpdates(snap.edit.outputs, incoming, () => this.#store.cancelled());
     for (const u of later) this.#copies.add(u.generation_id, u.url as string, Date.now());
     if (later.length > 0) this.ctx.waitUntil(this.#runCopies());
-    const outputs = mergeUpdates(
-      snap.edit.outputs,
-      updates.filter((u) => !later.includes(u)),
-    );
+    const outputs = mergeUpdates(snap.edit.outputs, now);
     if (outputs) await this.#commit(snap, outputs);
     else if (later.length > 0) await this.#schedule();
   }
@@ -117,64 +121,34 @@ export class EditObject extends DurableObject<Env> {
     return { ok: true };
   }
 
-  /**
-   * Cancels every unfinished generation on Oxen. Oxen emits nothing for a cancel, so the edit
-   * settles here and `edit.cancelled` goes out from here. A generation that finished first keeps
-   * its real outcome; one whose outcome cannot be read yet is left to the hub, and the caller told.
-   */
+  /** Cancels every unfinished generation on Oxen (see edits/cancellation.ts `cancelEdit`). */
   async cancel(): Promise<EditResult> {
-    const snap = this.#store.load();
-    if (!snap) return { ok: false, reason: { kind: "not_found" } };
-    if (isTerminal(snap.edit.status)) return { ok: true, snapshot: snap };
-    const pending = snap.edit.outputs.filter((o) => !isTerminal(o.status)).map((o) => o.generation_id);
-    // The hub stops watching first: a cancelled job may read as 404 (Oxen's legacy answer for a
-    // finished job), which the hub's reconciliation would record as "outcome unknown" (found by
-    // the chaos run). What the cancel cannot resolve is registered again below.
-    await this.#forget(pending);
-    const { updates, unresolved } = await cancelGenerations(this.#oxen, pending, (id) =>
-      this.#store.noteCancelled([id]),
-    );
-    await this.applyUpdates(updates);
-    // A job that finished first is copied now, so the answer shows its real, final outcome.
-    await this.#runCopies();
-    if (unresolved) {
-      const after = this.#store.load();
-      if (after) await this.#register(after);
-      return { ok: false, reason: { kind: "oxen", failure: unresolved } };
-    }
-    return { ok: true, snapshot: this.#store.load() ?? snap };
+    return cancelEdit({
+      store: this.#store,
+      oxen: this.#oxen,
+      forget: (ids) => this.#forget(ids),
+      register: (snap) => this.#register(snap),
+      applyUpdates: (updates) => this.applyUpdates(updates),
+      settleCopies: () => this.#runCopies(),
+    });
   }
 
   /** `GET /v1/edits/{id}/events`, served here so that it can stay open until the edit finishes. */
   override async fetch(request: Request): Promise<Response> {
     const snap = this.#store.load();
-    const lease = request.headers.get("x-stream-lease");
-    // The client's stream lease ends with the stream (or on its own after 15 minutes).
-    const release = () => {
-      if (lease && snap) {
-        this.ctx.waitUntil(
-          this.env.CLIENT.getByName(snap.client_id)
-            .closeStream(lease)
-            .catch(() => {}),
-        );
-      }
-    };
-    if (!snap) {
-      release();
-      return new Response(null, { status: 404 });
-    }
-    const past = this.#dispatch.outbox.events();
-    const res = this.#streams.response(
-      past,
-      isTerminal(snap.edit.status),
-      request.headers.get("last-event-id"),
-      release,
-    );
-    if (res) return res;
-    release();
-    return Response.json(
-      { error: { type: "rate_limited", message: "This edit already has 10 open event streams." } },
-      { status: 429, headers: { "retry-after": "10" } },
+    return serveEvents(
+      request,
+      snap,
+      this.#streams,
+      () => (snap ? this.#dispatch.outbox.events() : []),
+      (lease) => {
+        if (snap)
+          this.ctx.waitUntil(
+            this.env.CLIENT.getByName(snap.client_id)
+              .closeStream(lease)
+              .catch(() => {}),
+          );
+      },
     );
   }
 
@@ -233,74 +207,8 @@ export class EditObject extends DurableObject<Env> {
   }
 
   get #dispatch(): Dispatcher {
-    this.#dispatcher ??= new Dispatcher(this.ctx.storage.sql, {
-      timeoutMs: this.#config.webhookTimeoutMs,
-      scheduleSeconds: this.#config.retryScheduleSeconds,
-      allowPrivate: this.#config.allowPrivateWebhooks,
-      editId: () => this.#store.load()?.edit.id,
-      secrets: () => this.#secrets.read(this.#store.load()?.client_id),
-      onSettled: (delivered) => {
-        const snap = this.#store.load();
-        if (!snap) return;
-        // Usage counters: best effort (a lost count skews a statistic, never a delivery).
-        const count = this.env.CLIENT.getByName(snap.client_id).countWebhook(snap.edit.model, delivered);
-        this.ctx.waitUntil(count.catch(() => {}));
-      },
-    });
+    this.#dispatcher ??= newDispatcher(this.ctx, this.env, this.#config, this.#store, this.#secrets);
     return this.#dispatcher;
-  }
-
-  async #createOnce(req: CreateEditRequest): Promise<EditResult> {
-    const existing = this.#store.load();
-    if (existing) {
-      if (this.#store.fingerprint() !== req.fingerprint) {
-        return { ok: false, reason: { kind: "idempotency_conflict" } };
-      }
-      // A retry after the object died mid-create: finish what the first call could not.
-      if (!isTerminal(existing.edit.status) && this.#store.get("registered_at") === null) {
-        await this.#register(existing);
-      }
-      this.ctx.waitUntil(this.#kv.publish().then(() => this.#schedule()));
-      return { ok: true, snapshot: this.#store.load() ?? existing };
-    }
-    this.ctx.waitUntil(this.#secrets.warm(req.client_id));
-    const hub = await hubStub(this.env, this.#config);
-    // Subscribed before enqueueing: Oxen drops events nobody listens for. If the stream cannot
-    // open in time we go on; the hub's REST reconciliation covers that gap.
-    await hub.ensureConnected().catch((e) => log("warn", "hub not reachable", { error: errorMessage(e) }));
-    const enqueued = await enqueueOnce(this.#store, this.#oxen, req);
-    if (!enqueued.ok) return enqueued;
-    const snap = newEdit(req, enqueued.generations);
-    const now = Date.now();
-    snap.edit.events_url = await eventsUrl(
-      req.origin,
-      req.id,
-      this.#config.fileUrlSecret,
-      now + this.#config.maxEditSeconds * 1000 + (this.#config.retentionSeconds + 86_400) * 1000,
-    );
-    // One transaction: the edit, the end of its intent, and its timers. The watchdog is armed
-    // with the save: if the object dies before the hub knows the generations, the alarm registers them.
-    this.ctx.storage.transactionSync(() => {
-      this.#store.migrate();
-      this.#store.save(snap, req.fingerprint);
-      this.#store.setOrigin(req.origin);
-      this.#store.clearIntent();
-      this.#store.set("registration_check_at", now + REGISTRATION_RETRY_MS);
-      this.#store.set("deadline_at", now + this.#config.maxEditSeconds * 1000);
-    });
-    await this.ctx.storage.setAlarm(now + REGISTRATION_RETRY_MS);
-    await this.#register(snap);
-    // Jobs recovered after a lost answer may be finished: Oxen's stream told nobody.
-    const finished = enqueued.generations.flatMap((g) =>
-      g.status && isTerminal(g.status as GenerationStatus)
-        ? [updateFromRest(g.generation_id, { ...g, status: g.status as GenerationStatus })]
-        : [],
-    );
-    if (finished.length > 0) await this.applyUpdates(finished);
-    // The caller need not wait for KV: reads of an unfinished edit ask this object.
-    this.ctx.waitUntil(this.#kv.publish().then(() => this.#schedule()));
-    await this.#schedule();
-    return { ok: true, snapshot: this.#store.load() ?? snap };
   }
 
   async #register(snap: Snapshot): Promise<void> {
@@ -362,26 +270,21 @@ export class EditObject extends DurableObject<Env> {
 
   /** Runs due copies; runs are chained, so awaiting one waits for any already under way. */
   #runCopies(): Promise<void> {
-    this.#copying = this.#copying
-      .then(() => this.#copyDue())
-      .catch((e) => {
-        log("warn", "output copy failed", { error: errorMessage(e) });
-      });
-    return this.#copying;
-  }
-
-  async #copyDue(): Promise<void> {
-    const snap = this.#store.load();
-    if (!snap) return;
-    const settled = await this.#copies.run(Date.now(), {
-      bucket: this.env.MEDIA,
-      editId: snap.edit.id,
-      origin: this.#store.origin(),
-      secret: this.#config.fileUrlSecret,
-      urlExpiresAt: Date.now() + (this.#config.retentionSeconds + 86_400) * 1000,
-    });
-    if (settled.length > 0) await this.applyUpdates(settled);
-    else await this.#schedule();
+    return this.#copies.settleDue(
+      () => {
+        const snap = this.#store.load();
+        return snap
+          ? {
+              bucket: this.env.MEDIA,
+              editId: snap.edit.id,
+              origin: this.#store.origin(),
+              secret: this.#config.fileUrlSecret,
+              urlExpiresAt: Date.now() + (this.#config.retentionSeconds + 86_400) * 1000,
+            }
+          : null;
+      },
+      (settled) => (settled.length > 0 ? this.applyUpdates(settled) : this.#schedule()),
+    );
   }
 
   async #erase(snap: Snapshot): Promise<void> {

@@ -50,6 +50,6 @@ export async function verifyPath(
   if (!exp || !sig || !/^\d{1,12}$/.test(exp) || Number(exp) * 1000 < now) return false;
   const bytes = unb64url(sig);
   // Only the canonical encoding: base64 leaves 2 bits of the last character unused.
-  if (!bytes || bytes.length !== 32 || b64url(bytes.buffer as ArrayBuffer) !== sig) return false;
+  if (bytes?.length !== 32 || b64url(bytes.buffer as ArrayBuffer) !== sig) return false;
   return crypto.subtle.verify("HMAC", await hmacKey(secret), bytes, encoder.encode(`${path}\n${exp}`));
 }
