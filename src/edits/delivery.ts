@@ -1,5 +1,8 @@
 import type { RelayConfig } from "../core/config";
 import { Dispatcher } from "../webhooks/dispatcher";
+import type { Outbox } from "../webhooks/outbox";
+import type { Redelivery } from "./creation";
+import { type Delivery, toDelivery } from "./deliveries";
 import type { SecretsCache } from "./secrets";
 import type { EditStore } from "./store";
 
@@ -25,4 +28,27 @@ export function newDispatcher(
       ctx.waitUntil(count.catch(() => {}));
     },
   });
+}
+
+/** A page of the attempt log after the attempt `after` (its sequence number, the page cursor). */
+export function deliveryPage(
+  outbox: Outbox,
+  limit: number,
+  after: number,
+): { data: Delivery[]; next_cursor: string | null } {
+  const page = outbox.attemptsPage(limit, after);
+  const last = page.rows.at(-1);
+  return { data: page.rows.map(toDelivery), next_cursor: page.more && last ? String(last.seq) : null };
+}
+
+/** Queues the edit's terminal (last) event again; the URLs it goes to (not those that answered 410). */
+export function requeueLast(outbox: Outbox): Redelivery | null {
+  const event = outbox.events().at(-1);
+  if (!event) return null;
+  const urls = outbox
+    .rows()
+    .filter((r) => r.event_id === event.event_id && r.state !== "gone")
+    .map((r) => r.url);
+  outbox.requeue(event.event_id, Date.now());
+  return { event_id: event.event_id, type: event.type, urls };
 }

@@ -11,8 +11,8 @@ import { cancelEdit } from "./cancellation";
 import { OutputCopies, sortUpdates } from "./copies";
 import { createOnce } from "./create";
 import type { CreateEditRequest, EditResult, Redelivery } from "./creation";
-import { type Delivery, toDelivery } from "./deliveries";
-import { newDispatcher } from "./delivery";
+import type { Delivery } from "./deliveries";
+import { deliveryPage, newDispatcher, requeueLast } from "./delivery";
 import { eraseEdit } from "./erasure";
 import { EventStreams, serveEvents } from "./event-stream";
 import type { Snapshot } from "./kv";
@@ -22,7 +22,7 @@ import { SecretsCache } from "./secrets";
 import { EditStore } from "./store";
 import { nextAlarm } from "./timers";
 import { mergeUpdates, subscribers, timedOut, transition } from "./transition";
-import { reportUsage, usageDue } from "./usage";
+import { reportUsage, timersOf } from "./usage";
 
 /**
  * One edit: its authoritative state, its webhook outbox and its one alarm, which multiplexes
@@ -154,26 +154,18 @@ export class EditObject extends DurableObject<Env> {
 
   /** A page of the attempt log after `after` (an attempt's sequence number, the page cursor). */
   async deliveries(limit: number, after = 0): Promise<{ data: Delivery[]; next_cursor: string | null }> {
-    if (!this.#store.exists()) return { data: [], next_cursor: null };
-    const page = this.#dispatch.outbox.attemptsPage(limit, after);
-    const last = page.rows.at(-1);
-    return { data: page.rows.map(toDelivery), next_cursor: page.more && last ? String(last.seq) : null };
+    return this.#store.exists()
+      ? deliveryPage(this.#dispatch.outbox, limit, after)
+      : { data: [], next_cursor: null };
   }
 
   /** Sends the terminal event again to every URL it went to, under its original webhook-id. */
   async redeliver(): Promise<Redelivery | null> {
     const snap = this.#store.load();
-    if (!snap || !isTerminal(snap.edit.status)) return null;
-    const event = this.#dispatch.outbox.events().at(-1);
-    if (!event) return null;
-    const urls = this.#dispatch.outbox
-      .rows()
-      .filter((r) => r.event_id === event.event_id && r.state !== "gone")
-      .map((r) => r.url);
-    this.#dispatch.outbox.requeue(event.event_id, Date.now());
-    this.ctx.waitUntil(this.#deliverDue());
+    const queued = snap && isTerminal(snap.edit.status) ? requeueLast(this.#dispatch.outbox) : null;
+    if (queued) this.ctx.waitUntil(this.#deliverDue());
     await this.#schedule();
-    return { event_id: event.event_id, type: event.type, urls };
+    return queued;
   }
 
   /** Resets this object as the platform may at any moment (chaos runs only, via /_chaos/abort). */
@@ -303,18 +295,9 @@ export class EditObject extends DurableObject<Env> {
   /** The one alarm: the earliest of the next delivery, the KV flush, the hub watchdog and the deadline. */
   async #schedule(): Promise<void> {
     const snap = this.#store.load();
-    const at = nextAlarm({
-      deliveryDue: this.#store.exists()
-        ? minOf(this.#dispatch.outbox.nextDue(), this.#copies.nextDue())
-        : null,
-      eraseAt: snap && isTerminal(snap.edit.status) ? this.#store.get("erase_at") : null,
-      kvDirty: this.#kv.dirty(),
-      kvWrittenAt: this.#store.get("kv_written_at"),
-      terminal: !snap || isTerminal(snap.edit.status),
-      registrationCheckAt: this.#store.get("registration_check_at"),
-      deadlineAt: this.#store.get("deadline_at"),
-      usageDue: usageDue(this.#store, snap !== null && isTerminal(snap.edit.status)),
-    });
+    const terminal = snap !== null && isTerminal(snap.edit.status);
+    const due = this.#store.exists() ? [this.#dispatch.outbox.nextDue(), this.#copies.nextDue()] : [];
+    const at = nextAlarm(timersOf(this.#store, { terminal, due, kvDirty: this.#kv.dirty() }));
     if (at === null) {
       await this.ctx.storage.deleteAlarm();
       return;
@@ -322,8 +305,5 @@ export class EditObject extends DurableObject<Env> {
     if ((await this.ctx.storage.getAlarm()) !== at) await this.ctx.storage.setAlarm(at);
   }
 }
-
-const minOf = (a: number | null, b: number | null): number | null =>
-  a === null ? b : b === null ? a : Math.min(a, b);
 
 export type { CreateEditRequest, EditFailure, EditResult, Redelivery } from "./creation";

@@ -1,6 +1,7 @@
 import { errorMessage, log } from "../lib/log";
 import type { Snapshot } from "./kv";
 import type { EditStore } from "./store";
+import type { Timers } from "./timers";
 
 /** A report the client's object did not take is tried again this soon, by the alarm. */
 export const USAGE_RETRY_MS = 5_000;
@@ -29,4 +30,25 @@ export async function reportUsage(store: EditStore, snap: Snapshot, clients: Env
 export function usageDue(store: EditStore, terminal: boolean): number | null {
   if (!terminal || store.get("usage_reported_at") !== null) return null;
   return store.get("usage_retry_at") ?? Date.now();
+}
+
+/**
+ * What the edit's one alarm waits for, read from its store (see timers.ts `nextAlarm`). `due`:
+ * the next delivery and the next output copy; `terminal`: a snapshot exists and has ended.
+ */
+export function timersOf(
+  store: EditStore,
+  t: { terminal: boolean; due: (number | null)[]; kvDirty: boolean },
+): Timers {
+  const due = t.due.filter((x): x is number => x !== null);
+  return {
+    deliveryDue: due.length > 0 ? Math.min(...due) : null,
+    eraseAt: t.terminal ? store.get("erase_at") : null,
+    kvDirty: t.kvDirty,
+    kvWrittenAt: store.get("kv_written_at"),
+    terminal: t.terminal || store.load() === null,
+    registrationCheckAt: store.get("registration_check_at"),
+    deadlineAt: store.get("deadline_at"),
+    usageDue: usageDue(store, t.terminal),
+  };
 }
