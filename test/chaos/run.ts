@@ -172,8 +172,9 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
     const sendOversize = async (index: number) => {
       const client = clients[index % clients.length] as { api_key: string };
       const prompt = `chaos ${o.seed} oversize ${index}`;
-      // Every other one is over the 8 MiB body limit.
-      const over = oversize.length % 2 === 1;
+      // Every other one (by its place in the run, not by when earlier ones answered) is over the
+      // 8 MiB body limit.
+      const over = [...oversizeAt].sort((a, b) => a - b).indexOf(index) % 2 === 1;
       const body = JSON.stringify({ prompt, input_image: [over ? tooBig : image], num_generations: 1 });
       // 429/503 would be the relay briefly refusing anything; the answer that counts comes after.
       const answer = await relay.retrying("POST", "/v1/edits", client.api_key, body, {
