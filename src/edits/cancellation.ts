@@ -87,3 +87,8 @@ export async function cancelEdit(d: CancelDeps): Promise<EditResult> {
   }
   return { ok: true, snapshot: d.store.load() ?? snap };
 }
+
+/** Asks Oxen to stop jobs the relay has given up on (MAX_EDIT_SECONDS), so they stop costing; best effort. */
+export async function cancelQuietly(oxen: OxenClient, ids: string[]): Promise<void> {
+  await Promise.all(ids.map((id) => oxen.cancel(id)));
+}

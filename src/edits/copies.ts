@@ -1,6 +1,8 @@
+import type { RelayConfig } from "../core/config";
 import { type GenerationUpdate, isTerminal, type Output } from "../core/status";
 import { log } from "../lib/log";
 import { copyToBucket, fileUrl, outputKey } from "../media/store";
+import type { EditStore } from "./store";
 
 /** How long a failing copy is retried before the event goes out with Oxen's link (`persisted: false`). */
 export const COPY_WINDOW_MS = 60_000;
@@ -8,6 +10,20 @@ export const COPY_WINDOW_MS = 60_000;
 const COPY_TIMEOUT_MS = 20_000;
 
 export const copyBackoffMs = (attempts: number): number => Math.min(16_000, 1_000 * 2 ** attempts);
+
+/** Where an edit's copies go and how their URLs are signed; null when the edit is gone. */
+export function copyOptions(env: Env, config: RelayConfig, store: EditStore): CopyOptions | null {
+  const snap = store.load();
+  if (!snap) return null;
+  return {
+    bucket: env.MEDIA,
+    editId: snap.edit.id,
+    origin: store.origin(),
+    secret: config.fileUrlSecret,
+    // File URLs live as long as the files (retention) and a day.
+    urlExpiresAt: Date.now() + (config.retentionSeconds + 86_400) * 1000,
+  };
+}
 
 export interface CopyOptions {
   bucket: R2Bucket;

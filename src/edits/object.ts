@@ -3,12 +3,11 @@ import { type RelayConfig, readConfig } from "../core/config";
 import { type GenerationUpdate, isTerminal, type Output } from "../core/status";
 import { hubStub } from "../hub/name";
 import { newId } from "../lib/ids";
-import { errorMessage, log } from "../lib/log";
 import { Waiters } from "../lib/waiters";
 import { OxenClient } from "../oxen/client";
 import type { Dispatcher } from "../webhooks/dispatcher";
-import { cancelEdit } from "./cancellation";
-import { OutputCopies, sortUpdates } from "./copies";
+import { cancelEdit, cancelQuietly } from "./cancellation";
+import { copyOptions, OutputCopies, sortUpdates } from "./copies";
 import { createOnce } from "./create";
 import type { CreateEditRequest, EditResult, Redelivery } from "./creation";
 import type { Delivery } from "./deliveries";
@@ -17,7 +16,7 @@ import { eraseEdit } from "./erasure";
 import { EventStreams, serveEvents } from "./event-stream";
 import type { Snapshot } from "./kv";
 import { KvProjection } from "./projection";
-import { registerWithHub } from "./registration";
+import { forgetAtHub, registerWithHub } from "./registration";
 import { SecretsCache } from "./secrets";
 import { EditStore } from "./store";
 import { nextAlarm } from "./timers";
@@ -178,23 +177,13 @@ export class EditObject extends DurableObject<Env> {
     await this.#deliverDue();
     const snap = this.#store.load();
     if (!snap) return;
-    if (
-      isTerminal(snap.edit.status) &&
-      (this.#store.get("erase_at") ?? Number.POSITIVE_INFINITY) <= Date.now()
-    ) {
-      await this.#erase(snap);
-      return;
-    }
+    const terminal = isTerminal(snap.edit.status);
+    if (terminal && this.#store.due("erase_at", Date.now())) return this.#erase(snap);
     await this.#runCopies();
     await this.#kv.publish();
-    if (isTerminal(snap.edit.status)) await reportUsage(this.#store, snap, this.env.CLIENT);
-    else {
-      const now = Date.now();
-      if ((this.#store.get("deadline_at") ?? Number.POSITIVE_INFINITY) <= now) await this.#giveUp(snap);
-      else if ((this.#store.get("registration_check_at") ?? Number.POSITIVE_INFINITY) <= now) {
-        await this.#register(snap);
-      }
-    }
+    if (terminal) await reportUsage(this.#store, snap, this.env.CLIENT);
+    else if (this.#store.due("deadline_at", Date.now())) await this.#giveUp(snap);
+    else if (this.#store.due("registration_check_at", Date.now())) await this.#register(snap);
     await this.#schedule();
   }
 
@@ -212,22 +201,15 @@ export class EditObject extends DurableObject<Env> {
     );
   }
 
-  async #forget(ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
-    try {
-      await (await hubStub(this.env, this.#config)).forget(ids);
-    } catch (e) {
-      log("warn", "hub forget failed", { error: errorMessage(e) });
-    }
+  #forget(ids: string[]): Promise<void> {
+    return forgetAtHub(this.env, this.#config, ids);
   }
 
   /** MAX_EDIT_SECONDS passed: the edit fails with `timeout`, and Oxen is asked to stop charging. */
   async #giveUp(snap: Snapshot): Promise<void> {
     const pending = snap.edit.outputs.filter((o) => !isTerminal(o.status)).map((o) => o.generation_id);
     await this.#commit(snap, timedOut(snap.edit.outputs, this.#config.maxEditSeconds), "timeout");
-    this.ctx.waitUntil(
-      Promise.all(pending.map((id) => this.#oxen.cancel(id))).then(() => this.#forget(pending)),
-    );
+    this.ctx.waitUntil(cancelQuietly(this.#oxen, pending).then(() => this.#forget(pending)));
   }
 
   async #commit(snap: Snapshot, outputs: Output[], errorType?: string): Promise<void> {
@@ -263,18 +245,7 @@ export class EditObject extends DurableObject<Env> {
   /** Runs due copies; runs are chained, so awaiting one waits for any already under way. */
   #runCopies(): Promise<void> {
     return this.#copies.settleDue(
-      () => {
-        const snap = this.#store.load();
-        return snap
-          ? {
-              bucket: this.env.MEDIA,
-              editId: snap.edit.id,
-              origin: this.#store.origin(),
-              secret: this.#config.fileUrlSecret,
-              urlExpiresAt: Date.now() + (this.#config.retentionSeconds + 86_400) * 1000,
-            }
-          : null;
-      },
+      () => copyOptions(this.env, this.#config, this.#store),
       (settled) => (settled.length > 0 ? this.applyUpdates(settled) : this.#schedule()),
     );
   }

@@ -1,5 +1,7 @@
+import type { RelayConfig } from "../core/config";
 import type { GenerationUpdate } from "../core/status";
 import { isTerminal } from "../core/status";
+import { hubStub } from "../hub/name";
 import { errorMessage, log } from "../lib/log";
 import type { Snapshot } from "./kv";
 import type { EditStore } from "./store";
@@ -38,5 +40,15 @@ export async function registerWithHub(
   } catch (e) {
     // Retried soon by the alarm; until then the generations are only in this object.
     log("warn", "edit could not register with hub", { edit_id: snap.edit.id, error: errorMessage(e) });
+  }
+}
+
+/** Tells the hub to stop watching generations whose outcome the edit has; a failure is only logged (the hub's own reconciliation settles them). */
+export async function forgetAtHub(env: Env, config: RelayConfig, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  try {
+    await (await hubStub(env, config)).forget(ids);
+  } catch (e) {
+    log("warn", "hub forget failed", { error: errorMessage(e) });
   }
 }

@@ -156,6 +156,11 @@ export class EditStore {
     return row?.value ?? null;
   }
 
+  /** Whether the time under `key` is set and has come. */
+  due(key: MetaKey, now: number): boolean {
+    return (this.get(key) ?? Number.POSITIVE_INFINITY) <= now;
+  }
+
   set(key: MetaKey, value: number | null): void {
     this.#sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, value);
   }
