@@ -164,9 +164,12 @@ export class ClientObject extends DurableObject<Env> {
     };
   }
 
+  /** The counters; their tables are made on first use (once per instance, not per call). */
   #counters(): Ledger {
-    migrate(this.ctx.storage, CLIENT_MIGRATIONS);
-    this.#ledger ??= new Ledger(this.ctx.storage.sql);
+    if (!this.#ledger) {
+      migrate(this.ctx.storage, CLIENT_MIGRATIONS);
+      this.#ledger = new Ledger(this.ctx.storage.sql);
+    }
     return this.#ledger;
   }
 

@@ -48,7 +48,6 @@ interface CopyRow {
  */
 export class OutputCopies {
   readonly #sql: SqlStorage;
-  readonly #inflight = new Set<string>();
   #chain: Promise<void> = Promise.resolve();
 
   /**
@@ -93,55 +92,49 @@ export class OutputCopies {
   /**
    * Runs the copies that are due and returns the updates they settle: succeeded with the relay's
    * URL, or, past the window, with Oxen's URL and `persisted: false`. A failed copy is retried
-   * with backoff; one in flight is not started twice.
+   * with backoff. Runs are serialised by `settleDue`, so a copy is never started twice.
    */
   async run(now: number, opts: CopyOptions): Promise<GenerationUpdate[]> {
     const due = this.#sql
       .exec<CopyRow & Record<string, SqlStorageValue>>("SELECT * FROM copies WHERE next_at <= ?", now)
-      .toArray()
-      .filter((r) => !this.#inflight.has(r.generation_id));
+      .toArray();
     const settled = await Promise.all(
       due.map(async (row): Promise<GenerationUpdate | null> => {
-        this.#inflight.add(row.generation_id);
-        try {
-          const done = (update: GenerationUpdate) => {
-            this.#sql.exec("DELETE FROM copies WHERE generation_id = ?", row.generation_id);
-            return update;
-          };
-          const copied = opts.origin
-            ? await copyToBucket(
-                opts.bucket,
-                row.oxen_url,
-                (ext) => outputKey(opts.editId, row.generation_id, ext),
-                COPY_TIMEOUT_MS,
-              )
-            : ({ ok: false, error: "the edit has no origin to serve files from" } as const);
-          if (copied.ok && opts.origin) {
-            const { key: k, ok: _ok, ...media } = copied;
-            return done({
-              generation_id: row.generation_id,
-              status: "succeeded",
-              url: await fileUrl(opts.origin, k, opts.secret, opts.urlExpiresAt),
-              media: { oxen_url: row.oxen_url, ...media },
-            });
-          }
-          if (Date.now() - row.first_at >= COPY_WINDOW_MS || !opts.origin) {
-            return done({
-              generation_id: row.generation_id,
-              status: "succeeded",
-              url: row.oxen_url,
-              media: { oxen_url: row.oxen_url, persisted: false },
-            });
-          }
-          this.#sql.exec(
-            "UPDATE copies SET attempts = attempts + 1, next_at = ? WHERE generation_id = ?",
-            Date.now() + copyBackoffMs(row.attempts),
-            row.generation_id,
-          );
-          return null;
-        } finally {
-          this.#inflight.delete(row.generation_id);
+        const done = (update: GenerationUpdate) => {
+          this.#sql.exec("DELETE FROM copies WHERE generation_id = ?", row.generation_id);
+          return update;
+        };
+        const copied = opts.origin
+          ? await copyToBucket(
+              opts.bucket,
+              row.oxen_url,
+              (ext) => outputKey(opts.editId, row.generation_id, ext),
+              COPY_TIMEOUT_MS,
+            )
+          : ({ ok: false, error: "the edit has no origin to serve files from" } as const);
+        if (copied.ok && opts.origin) {
+          const { key: k, ok: _ok, ...media } = copied;
+          return done({
+            generation_id: row.generation_id,
+            status: "succeeded",
+            url: await fileUrl(opts.origin, k, opts.secret, opts.urlExpiresAt),
+            media: { oxen_url: row.oxen_url, ...media },
+          });
         }
+        if (Date.now() - row.first_at >= COPY_WINDOW_MS || !opts.origin) {
+          return done({
+            generation_id: row.generation_id,
+            status: "succeeded",
+            url: row.oxen_url,
+            media: { oxen_url: row.oxen_url, persisted: false },
+          });
+        }
+        this.#sql.exec(
+          "UPDATE copies SET attempts = attempts + 1, next_at = ? WHERE generation_id = ?",
+          Date.now() + copyBackoffMs(row.attempts),
+          row.generation_id,
+        );
+        return null;
       }),
     );
     return settled.filter((u): u is GenerationUpdate => u !== null);
