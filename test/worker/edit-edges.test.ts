@@ -445,4 +445,40 @@ describe("edit edges", () => {
       expect(bytes).toBeLessThanOrEqual(MAX_ROW_BYTES);
     });
   });
+  // Fault: a copy that never succeeds holds the terminal event back for ever (or drops it): past
+  // the copy window the event must go out with Oxen's link and `persisted: false`.
+  it("sends the event with Oxen's URL and persisted: false once the copy window has passed", async () => {
+    await sim("/faults", { route: "files", status: 500, count: 1_000 });
+    const path = uniquePath("unpersisted");
+    const { client, id, generationId } = await heldEdit({ webhook: hookUrl(path) });
+    await sim(`/generations/${generationId}/finish`, { status: "succeeded" });
+    const stub = env.EDIT.getByName(id);
+    // The copy is being retried: the output waits, and no event has gone out.
+    await until(() =>
+      runInDurableObject(stub, (_i, state) =>
+        state.storage.sql.exec<{ attempts: number }>("SELECT attempts FROM copies").toArray()[0]?.attempts
+          ? true
+          : null,
+      ),
+    );
+    expect((await call("GET", `/v1/edits/${id}`, { token: client.api_key })).body.status).not.toBe("succeeded");
+    expect(await received(path)).toHaveLength(0);
+    // The window (60 s) passes: the next copy run gives up on the copy, not on the event.
+    await runInDurableObject(stub, (_i, state) => {
+      state.storage.sql.exec("UPDATE copies SET first_at = first_at - 61000, next_at = ?", Date.now());
+    });
+    await runDurableObjectAlarm(stub);
+    const [hook] = await atLeast(path, 1);
+    const out = JSON.parse(hook!.body).data.outputs[0];
+    expect(out).toMatchObject({ status: "succeeded", persisted: false });
+    expect(out.url).toBe(out.oxen_url);
+    expect(out.url).toContain(`${simBase()}/files/${generationId}`);
+    const edit = (await call("GET", `/v1/edits/${id}`, { token: client.api_key })).body;
+    expect(edit.status).toBe("succeeded");
+    expect(edit.outputs[0]).toMatchObject({ persisted: false, url: out.url });
+    const left = await runInDurableObject(stub, (_i, state) =>
+      state.storage.sql.exec("SELECT * FROM copies").toArray(),
+    );
+    expect(left).toHaveLength(0);
+  });
 });
