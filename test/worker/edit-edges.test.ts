@@ -461,7 +461,9 @@ describe("edit edges", () => {
           : null,
       ),
     );
-    expect((await call("GET", `/v1/edits/${id}`, { token: client.api_key })).body.status).not.toBe("succeeded");
+    expect((await call("GET", `/v1/edits/${id}`, { token: client.api_key })).body.status).not.toBe(
+      "succeeded",
+    );
     expect(await received(path)).toHaveLength(0);
     // The window (60 s) passes: the next copy run gives up on the copy, not on the event.
     await runInDurableObject(stub, (_i, state) => {
