@@ -11,6 +11,7 @@ import { errorMessage, log } from "./lib/log";
 import { chaosRoutes } from "./routes/chaos";
 import { clientRoutes } from "./routes/clients";
 import { editRoutes } from "./routes/edits";
+import { endpointRoutes } from "./routes/endpoints";
 import { fileRoutes } from "./routes/files";
 import { healthRoutes } from "./routes/health";
 import { pageRoutes } from "./routes/pages";
@@ -67,7 +68,8 @@ export function createApp() {
     .route("/", healthRoutes)
     .route("/", clientRoutes)
     .route("/", editRoutes)
-    .route("/", usageRoutes);
+    .route("/", usageRoutes)
+    .route("/", endpointRoutes);
   app.route("/", chaosRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });

@@ -34,4 +34,45 @@ export const CLIENT_MIGRATIONS: Migrations = [
      stream_id TEXT PRIMARY KEY,
      expires_at INTEGER NOT NULL
    );`,
+  // Endpoints (account-level subscriptions), the event log, and where each event stands at each
+  // endpoint; hourly attempt counts for the 24 h success rate (see src/endpoints/).
+  `CREATE TABLE endpoints (
+     id TEXT PRIMARY KEY,
+     url TEXT NOT NULL,
+     events TEXT NOT NULL,
+     description TEXT,
+     status TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     last_attempt_at INTEGER,
+     last_success_at INTEGER,
+     failing_since INTEGER
+   );
+   CREATE TABLE event_log (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     id TEXT NOT NULL UNIQUE,
+     type TEXT NOT NULL,
+     edit_id TEXT,
+     model TEXT,
+     payload TEXT,
+     created_at INTEGER NOT NULL
+   );
+   CREATE INDEX event_log_edit ON event_log(edit_id);
+   CREATE INDEX event_log_created ON event_log(created_at);
+   CREATE TABLE endpoint_deliveries (
+     endpoint_id TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     state TEXT NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_at INTEGER,
+     PRIMARY KEY (endpoint_id, seq)
+   );
+   CREATE INDEX endpoint_deliveries_seq ON endpoint_deliveries(seq);
+   CREATE TABLE endpoint_stats (
+     endpoint_id TEXT NOT NULL,
+     hour INTEGER NOT NULL,
+     ok INTEGER NOT NULL DEFAULT 0,
+     failed INTEGER NOT NULL DEFAULT 0,
+     PRIMARY KEY (endpoint_id, hour)
+   );`,
 ];

@@ -1,7 +1,17 @@
 import { DurableObject } from "cloudflare:workers";
+import { readConfig } from "../core/config";
+import type { EndpointView } from "../endpoints/policy";
+import {
+  type DirectTarget,
+  type EndpointInput,
+  type EndpointPatch,
+  Endpoints,
+  type EventRecord,
+} from "../endpoints/service";
 import { sha256Hex } from "../lib/crypto";
 import { errorMessage, log } from "../lib/log";
 import { migrate, schemaVersion } from "../lib/schema";
+import type { AttemptResult } from "../webhooks/send";
 import { Ledger, type Outcomes, type UsageRow } from "./ledger";
 import { type Admission, type ClientLimits, utcDay } from "./limits";
 import { CLIENT_MIGRATIONS } from "./migrations";
@@ -51,6 +61,7 @@ const view = (r: ClientRecord): ClientView => ({
 export class ClientObject extends DurableObject<Env> {
   #record: ClientRecord | null = null;
   #ledger: Ledger | null = null;
+  #endpointsOf: Endpoints | null = null;
   #writes: Promise<void> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -162,6 +173,122 @@ export class ClientObject extends DurableObject<Env> {
         generations: ledger.generationsOn(utcDay(now)),
       },
     };
+  }
+
+  /**
+   * A terminal edit reports in, once or more (idempotent): its generations stop counting as
+   * running, its outcomes are counted, and its event joins the log. Answers the endpoints the
+   * edit's object sends the event to itself.
+   */
+  async settle(
+    editId: string,
+    model: string,
+    outcomes: Outcomes,
+    event: EventRecord | null,
+  ): Promise<{ endpoints: DirectTarget[] }> {
+    const now = Date.now();
+    this.#counters().release(editId, model, now, { outcomes });
+    const endpoints = event ? this.#endpoints().append(event, now) : [];
+    await this.#arm();
+    return { endpoints };
+  }
+
+  async endpointReport(
+    endpointId: string,
+    eventId: string,
+    result: AttemptResult,
+    redelivery: boolean,
+  ): Promise<number | null> {
+    const next = this.#endpoints().report(endpointId, eventId, result, redelivery, Date.now());
+    await this.#arm();
+    return next;
+  }
+
+  async createEndpoint(input: EndpointInput): Promise<{ endpoint: EndpointView | null }> {
+    const made = this.#endpoints().create(input, Date.now());
+    return { endpoint: made === "limit" ? null : made };
+  }
+
+  async listEndpoints(): Promise<EndpointView[]> {
+    return this.#endpoints().list(Date.now());
+  }
+
+  async getEndpoint(id: string): Promise<EndpointView | null> {
+    return this.#endpoints().get(id, Date.now());
+  }
+
+  async updateEndpoint(id: string, patch: EndpointPatch): Promise<EndpointView | null> {
+    const view = this.#endpoints().update(id, patch, Date.now());
+    if (view?.status === "active") this.ctx.waitUntil(this.#deliver());
+    return view;
+  }
+
+  async deleteEndpoint(id: string): Promise<boolean> {
+    const gone = this.#endpoints().remove(id);
+    await this.#arm();
+    return gone;
+  }
+
+  async recoverEndpoint(id: string, sinceMs: number): Promise<number | null> {
+    const n = this.#endpoints().recover(id, sinceMs, Date.now());
+    if (n !== null) this.ctx.waitUntil(this.#deliver());
+    return n;
+  }
+
+  async events(after: string | undefined, type: string | undefined, limit: number) {
+    return this.#endpoints().events(after, type, limit);
+  }
+
+  /** An erased edit: its events lose their payload here and nothing more is sent for them. */
+  async forgetEdit(editId: string): Promise<void> {
+    this.#endpoints().forgetEdit(editId);
+    await this.#arm();
+  }
+
+  /** The backlogs, the reclaiming of unreported first attempts, and retention of the log. */
+  override async alarm(): Promise<void> {
+    if (schemaVersion(this.ctx.storage.sql) === 0) return;
+    const endpoints = this.#endpoints();
+    endpoints.sweep(Date.now());
+    await endpoints.deliverDue(Date.now());
+    await this.#arm();
+  }
+
+  async #deliver(): Promise<void> {
+    await this.#endpoints().deliverDue(Date.now());
+    await this.#arm();
+  }
+
+  /** The one alarm: the earliest thing the endpoints wait for. */
+  async #arm(): Promise<void> {
+    const at = this.#endpoints().nextDue();
+    if (at === null) await this.ctx.storage.deleteAlarm();
+    else if ((await this.ctx.storage.getAlarm()) !== at)
+      await this.ctx.storage.setAlarm(Math.max(at, Date.now()));
+  }
+
+  #endpoints(): Endpoints {
+    if (!this.#endpointsOf) {
+      const config = readConfig(this.env);
+      this.#counters();
+      this.#endpointsOf = new Endpoints(this.ctx.storage.sql, {
+        config: {
+          timeoutMs: config.webhookTimeoutMs,
+          scheduleSeconds: config.retryScheduleSeconds,
+          disableAfterSeconds: config.endpointDisableAfterSeconds,
+          retentionSeconds: config.retentionSeconds,
+        },
+        secrets: async () => (this.#record ? liveSecrets(this.#record) : []),
+        logAttempt: (editId, attempt) =>
+          this.ctx.waitUntil(
+            this.env.EDIT.getByName(editId)
+              .recordAttempt(attempt)
+              .catch(() => {}),
+          ),
+        countWebhook: (model, delivered) => this.#counters().countWebhook(model ?? "", Date.now(), delivered),
+      });
+    }
+    return this.#endpointsOf;
   }
 
   /** The counters; their tables are made on first use (once per instance, not per call). */

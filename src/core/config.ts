@@ -14,6 +14,10 @@ export interface RelayConfig {
   retentionSeconds: number;
   /** Signs file and event-stream URLs. */
   fileUrlSecret: string;
+  /** Outputs are copied into R2 before the terminal event (false: Oxen's links, `persisted: false`). */
+  persistOutputs: boolean;
+  /** An endpoint failing without a break for this long is disabled. */
+  endpointDisableAfterSeconds: number;
 }
 
 /** A variable set to something the relay cannot use: it refuses to run rather than guess. */
@@ -52,6 +56,12 @@ export function readConfig(env: Env): RelayConfig {
     allowPrivateWebhooks: env.ALLOW_PRIVATE_WEBHOOKS === "true",
     maxEditSeconds: positiveInt("MAX_EDIT_SECONDS", env.MAX_EDIT_SECONDS, 86_400),
     retentionSeconds: positiveInt("RETENTION_SECONDS", env.RETENTION_SECONDS, 2_592_000),
+    persistOutputs: env.PERSIST_OUTPUTS !== "false",
+    endpointDisableAfterSeconds: positiveInt(
+      "ENDPOINT_DISABLE_AFTER_SECONDS",
+      env.ENDPOINT_DISABLE_AFTER_SECONDS,
+      432_000,
+    ),
     // Unset: a key of its own derived from the admin token (never the token itself).
     fileUrlSecret: env.FILE_URL_SECRET || `file-urls\n${env.ADMIN_TOKEN ?? "dev"}`,
     allowedModels: (env.ALLOWED_MODELS || "qwen-image-edit-2511")

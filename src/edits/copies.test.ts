@@ -54,3 +54,21 @@ it("reads an unknown outcome of a job whose cancel Oxen accepted as cancelled", 
 it("backs off copies up to 16 s", () => {
   expect([0, 1, 2, 3, 4, 9].map(copyBackoffMs)).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 16_000]);
 });
+
+it("with PERSIST_OUTPUTS=false applies a success at once, with Oxen's URL and persisted: false", () => {
+  const { now, later } = sortUpdates(
+    [out("a", "processing")],
+    [{ generation_id: "a", status: "succeeded", url: "https://oxen/a.png" }],
+    () => new Set(),
+    false,
+  );
+  expect(later).toEqual([]);
+  expect(now).toEqual([
+    {
+      generation_id: "a",
+      status: "succeeded",
+      url: "https://oxen/a.png",
+      media: { oxen_url: "https://oxen/a.png", persisted: false },
+    },
+  ]);
+});

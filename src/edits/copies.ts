@@ -150,6 +150,7 @@ export function sortUpdates(
   outputs: Output[],
   incoming: GenerationUpdate[],
   cancelled: () => Set<string>,
+  persist = true,
 ): { now: GenerationUpdate[]; later: GenerationUpdate[] } {
   const cancels = incoming.some((u) => u.unknown) ? cancelled() : new Set<string>();
   const updates = incoming.map(
@@ -159,5 +160,10 @@ export function sortUpdates(
   const open = new Set(outputs.filter((o) => !isTerminal(o.status)).map((o) => o.generation_id));
   const copy = (u: GenerationUpdate) =>
     u.status === "succeeded" && Boolean(u.url) && !u.media && open.has(u.generation_id);
+  if (!persist) {
+    const unpersisted = (u: GenerationUpdate): GenerationUpdate =>
+      copy(u) ? { ...u, media: { oxen_url: u.url as string, persisted: false } } : u;
+    return { now: updates.map(unpersisted), later: [] };
+  }
   return { now: updates.filter((u) => !copy(u)), later: updates.filter(copy) };
 }

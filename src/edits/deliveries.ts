@@ -17,4 +17,5 @@ export const toDelivery = (a: AttemptRow): Delivery => ({
   duration_ms: a.duration_ms,
   at: iso(a.at),
   next_attempt_at: a.next_attempt_at === null ? null : iso(a.next_attempt_at),
+  response: a.response ?? null,
 });

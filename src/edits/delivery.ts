@@ -27,6 +27,11 @@ export function newDispatcher(
       const count = env.CLIENT.getByName(snap.client_id).countWebhook(snap.edit.model, delivered);
       ctx.waitUntil(count.catch(() => {}));
     },
+    onEndpointAttempt: async (endpointId, eventId, result, redelivery) => {
+      const snap = store.load();
+      if (!snap) return null;
+      return env.CLIENT.getByName(snap.client_id).endpointReport(endpointId, eventId, result, redelivery);
+    },
   });
 }
 

@@ -57,4 +57,8 @@ export const EDIT_MIGRATIONS: Migrations = [
    );
    ALTER TABLE edit ADD COLUMN origin TEXT;
    CREATE TABLE cancels (generation_id TEXT PRIMARY KEY);`,
+  // A client's endpoints get each event's first attempt from here (`endpoint_id`: which endpoint,
+  // told the outcome); every attempt keeps the first 4 KB of the receiver's answer.
+  `ALTER TABLE outbox ADD COLUMN endpoint_id TEXT;
+   ALTER TABLE attempts ADD COLUMN response TEXT;`,
 ];

@@ -6,6 +6,7 @@ import { newId } from "../lib/ids";
 import { Waiters } from "../lib/waiters";
 import { OxenClient } from "../oxen/client";
 import type { Dispatcher } from "../webhooks/dispatcher";
+import type { AttemptRow } from "../webhooks/outbox";
 import { cancelEdit, cancelQuietly } from "./cancellation";
 import { copyOptions, OutputCopies, sortUpdates } from "./copies";
 import { createOnce } from "./create";
@@ -103,7 +104,12 @@ export class EditObject extends DurableObject<Env> {
   async applyUpdates(incoming: GenerationUpdate[]): Promise<void> {
     const snap = this.#store.load();
     if (!snap) return;
-    const { now, later } = sortUpdates(snap.edit.outputs, incoming, () => this.#store.cancelled());
+    const { now, later } = sortUpdates(
+      snap.edit.outputs,
+      incoming,
+      () => this.#store.cancelled(),
+      this.#config.persistOutputs,
+    );
     for (const u of later) this.#copies.add(u.generation_id, u.url as string, Date.now());
     if (later.length > 0) this.ctx.waitUntil(this.#runCopies());
     const outputs = mergeUpdates(snap.edit.outputs, now);
@@ -167,6 +173,11 @@ export class EditObject extends DurableObject<Env> {
     return queued;
   }
 
+  /** An attempt the client's object made for one of its endpoints, for this edit's `/deliveries`. */
+  async recordAttempt(attempt: AttemptRow): Promise<void> {
+    if (this.#store.exists() && this.#store.load()) this.#dispatch.outbox.log(attempt);
+  }
+
   /** Resets this object as the platform may at any moment (chaos runs only, via /_chaos/abort). */
   async abort(): Promise<void> {
     this.ctx.abort("chaos");
@@ -181,7 +192,8 @@ export class EditObject extends DurableObject<Env> {
     if (terminal && this.#store.due("erase_at", Date.now())) return this.#erase(snap);
     await this.#runCopies();
     await this.#kv.publish();
-    if (terminal) await reportUsage(this.#store, snap, this.env.CLIENT);
+    if (terminal && (await reportUsage(this.#store, snap, this.env.CLIENT, this.#dispatch.outbox)))
+      await this.#dispatch.deliverDue();
     else if (this.#store.due("deadline_at", Date.now())) await this.#giveUp(snap);
     else if (this.#store.due("registration_check_at", Date.now())) await this.#register(snap);
     await this.#schedule();
@@ -232,7 +244,11 @@ export class EditObject extends DurableObject<Env> {
       this.#terminalWaiters.wakeAll();
       // KV first (at once, not coalesced), so a list read after the webhook shows the outcome.
       this.ctx.waitUntil(this.#kv.publish({ urgent: true }).then(() => this.#deliverDue()));
-      this.ctx.waitUntil(reportUsage(this.#store, next, this.env.CLIENT).then(() => this.#schedule()));
+      this.ctx.waitUntil(
+        reportUsage(this.#store, next, this.env.CLIENT, this.#dispatch.outbox).then((added) =>
+          added ? this.#deliverDue() : this.#schedule(),
+        ),
+      );
     } else this.ctx.waitUntil(this.#kv.publish().then(() => this.#schedule()));
     await this.#schedule();
   }

@@ -1,4 +1,5 @@
 import { errorMessage, log } from "../lib/log";
+import type { Outbox } from "../webhooks/outbox";
 import type { Snapshot } from "./kv";
 import type { EditStore } from "./store";
 import type { Timers } from "./timers";
@@ -7,22 +8,45 @@ import type { Timers } from "./timers";
 export const USAGE_RETRY_MS = 5_000;
 
 /**
- * Tells the client's object that a terminal edit's generations are no longer running, and how
- * they ended (its quota and usage counters). Durable: until the report is taken, the alarm
- * tries again, so a client's running count cannot stay inflated by a lost call.
+ * Tells the client's object that a terminal edit's generations are no longer running, how they
+ * ended (its quota and usage counters), and its event (the client's log and endpoints), in one
+ * call. Durable: until the report is taken, the alarm tries again, so a client's running count
+ * cannot stay inflated, nor its log miss an event, by a lost call. True when endpoint rows were added.
  */
-export async function reportUsage(store: EditStore, snap: Snapshot, clients: Env["CLIENT"]): Promise<void> {
-  if (store.get("usage_reported_at") !== null) return;
+export async function reportUsage(
+  store: EditStore,
+  snap: Snapshot,
+  clients: Env["CLIENT"],
+  outbox: Outbox,
+): Promise<boolean> {
+  if (store.get("usage_reported_at") !== null) return false;
   const count = (s: string) => snap.edit.outputs.filter((o) => o.status === s).length;
+  const event = outbox.events().at(-1);
   try {
-    await clients.getByName(snap.client_id).release(snap.edit.id, snap.edit.model, {
-      outcomes: { succeeded: count("succeeded"), failed: count("failed"), cancelled: count("cancelled") },
-    });
+    const { endpoints } = await clients.getByName(snap.client_id).settle(
+      snap.edit.id,
+      snap.edit.model,
+      { succeeded: count("succeeded"), failed: count("failed"), cancelled: count("cancelled") },
+      event
+        ? {
+            id: event.event_id,
+            type: event.type,
+            payload: event.payload,
+            created_at: event.created_at,
+            edit_id: snap.edit.id,
+            model: snap.edit.model,
+          }
+        : null,
+    );
+    // The event's first attempt to each of the client's endpoints is made here, beside the webhooks.
+    if (event) outbox.addEndpointTargets(event.event_id, endpoints, Date.now());
     store.set("usage_reported_at", Date.now());
     store.set("usage_retry_at", null);
+    return endpoints.length > 0;
   } catch (e) {
     log("warn", "usage report failed", { edit_id: snap.edit.id, error: errorMessage(e) });
     store.set("usage_retry_at", Date.now() + USAGE_RETRY_MS);
+    return false;
   }
 }
 

@@ -113,6 +113,10 @@ export const DeliverySchema = z
     duration_ms: z.int(),
     at: z.string(),
     next_attempt_at: z.string().nullable(),
+    response: z
+      .string()
+      .nullable()
+      .openapi({ description: "The first 4 KB of the receiver's answer body, null when it sent none" }),
   })
   .openapi("Delivery");
 

@@ -17,6 +17,16 @@ export interface DispatcherOptions {
   secrets: () => Promise<string[]>;
   /** Called when a delivery to a URL settles: delivered, or given up (exhausted, gone, blocked). */
   onSettled?: (delivered: boolean) => void;
+  /**
+   * A client endpoint's row had its attempt here: tells the client's object, which takes it on
+   * from there (its backlog retries); answers the next attempt's time, for the log.
+   */
+  onEndpointAttempt?: (
+    endpointId: string,
+    eventId: string,
+    result: AttemptResult,
+    redelivery: boolean,
+  ) => Promise<number | null>;
 }
 
 /** Sends what the outbox says is due, one attempt per (event, URL) at a time, and records it. */
@@ -45,12 +55,14 @@ export class Dispatcher {
       const secrets = blocked ? [] : await this.#opts.secrets();
       let result: AttemptResult;
       let outcome: AttemptOutcome;
+      let nextAt: number | null | undefined;
       if (blocked || secrets.length === 0) {
         result = {
           status: 0,
           error: blocked ? `URL not allowed: ${blocked}` : "the client no longer exists",
           durationMs: 0,
           retryAfter: null,
+          response: null,
         };
         outcome = { kind: "blocked" };
       } else {
@@ -63,8 +75,16 @@ export class Dispatcher {
         });
         outcome = nextStep(attempt, result.status, result.retryAfter, this.#opts.scheduleSeconds, Date.now());
       }
-      this.outbox.finish(row, event.type, attempt, result, outcome, Date.now());
-      if (outcome.kind !== "retry") this.#opts.onSettled?.(outcome.kind === "delivered");
+      if (row.endpoint_id && this.#opts.onEndpointAttempt) {
+        // One attempt here; on failure the endpoint's backlog (in the client's object) goes on.
+        const ok = outcome.kind === "delivered";
+        nextAt = await this.#opts
+          .onEndpointAttempt(row.endpoint_id, row.event_id, result, row.redeliver === 2)
+          .catch(() => null);
+        if (!ok) outcome = { kind: "exhausted" };
+      }
+      this.outbox.finish(row, event.type, attempt, result, outcome, Date.now(), nextAt);
+      if (outcome.kind !== "retry" && !row.endpoint_id) this.#opts.onSettled?.(outcome.kind === "delivered");
       // The URL is left out on purpose: receivers often carry tokens in it.
       log(outcome.kind === "delivered" ? "info" : "warn", "webhook attempt", {
         edit_id: this.#opts.editId(),

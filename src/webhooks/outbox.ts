@@ -10,6 +10,9 @@ export interface OutboxRow {
   attempts: number;
   next_at: number | null;
   state: DeliveryState;
+  /** Set on a client endpoint's row: this object makes the first attempt, the client's object the rest. */
+  endpoint_id?: string | null;
+  redeliver?: number;
 }
 
 export interface EventRow {
@@ -29,12 +32,15 @@ export interface AttemptRow {
   duration_ms: number;
   at: number;
   next_attempt_at: number | null;
+  response: string | null;
 }
 
 /** Attempts kept per (event, URL); older ones are dropped, so no client can grow the log for ever. */
 export const MAX_ATTEMPTS_KEPT = 50;
 /** A stored error is at most this long (receivers choose what goes into it). */
 export const MAX_ERROR_CHARS = 512;
+/** A kept answer is at most 4 KB of bytes read; as characters, never more than that. */
+const MAX_RESPONSE_CHARS = 4096;
 
 /**
  * The durable webhook outbox of one edit: each event once (its id is the `webhook-id` for good),
@@ -64,6 +70,20 @@ export class Outbox {
         event.event_id,
         url,
         event.created_at,
+      );
+    }
+  }
+
+  /** Rows for the client's endpoints: one first attempt each (the same URL as a webhook is one row). */
+  addEndpointTargets(eventId: string, targets: { endpoint_id: string; url: string }[], now: number): void {
+    for (const t of targets) {
+      this.#sql.exec(
+        `INSERT INTO outbox (event_id, url, attempts, next_at, state, endpoint_id) VALUES (?, ?, 0, ?, 'pending', ?)
+         ON CONFLICT (event_id, url) DO UPDATE SET endpoint_id = excluded.endpoint_id`,
+        eventId,
+        t.url,
+        now,
+        t.endpoint_id,
       );
     }
   }
@@ -127,6 +147,8 @@ export class Outbox {
     result: AttemptResult,
     outcome: AttemptOutcome,
     at: number,
+    /** The next attempt as someone else schedules it (a client endpoint's backlog). */
+    nextAttemptAt?: number | null,
   ) {
     const flag =
       this.#sql
@@ -145,26 +167,43 @@ export class Outbox {
       row.event_id,
       row.url,
     );
-    this.#sql.exec(
-      `INSERT INTO attempts (event_id, type, url, attempt, status_code, error, duration_ms, at, next_attempt_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      row.event_id,
+    this.log({
+      event_id: row.event_id,
       type,
-      row.url,
+      url: row.url,
       attempt,
-      result.status === 0 ? null : result.status,
-      result.error === null ? null : result.error.slice(0, MAX_ERROR_CHARS),
-      result.durationMs,
+      status_code: result.status === 0 ? null : result.status,
+      error: result.error,
+      duration_ms: result.durationMs,
       at,
-      next.nextAt,
+      next_attempt_at: nextAttemptAt === undefined ? next.nextAt : nextAttemptAt,
+      response: result.response,
+    });
+  }
+
+  /** Adds an attempt to the log (also those a client endpoint's backlog made), keeping the last ones per (event, URL). */
+  log(a: AttemptRow): void {
+    this.#sql.exec(
+      `INSERT INTO attempts (event_id, type, url, attempt, status_code, error, duration_ms, at, next_attempt_at, response)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      a.event_id,
+      a.type,
+      a.url,
+      a.attempt,
+      a.status_code,
+      a.error === null ? null : a.error.slice(0, MAX_ERROR_CHARS),
+      a.duration_ms,
+      a.at,
+      a.next_attempt_at,
+      a.response === null ? null : a.response.slice(0, MAX_RESPONSE_CHARS),
     );
     this.#sql.exec(
       `DELETE FROM attempts WHERE event_id = ? AND url = ? AND seq <= (
          SELECT seq FROM attempts WHERE event_id = ? AND url = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)`,
-      row.event_id,
-      row.url,
-      row.event_id,
-      row.url,
+      a.event_id,
+      a.url,
+      a.event_id,
+      a.url,
       MAX_ATTEMPTS_KEPT,
     );
   }

@@ -6,7 +6,12 @@ export interface AttemptResult {
   error: string | null;
   durationMs: number;
   retryAfter: string | null;
+  /** The first RESPONSE_KEPT_BYTES of the receiver's answer (UTF-8, lossy), null when there was none. */
+  response: string | null;
 }
+
+/** How much of a receiver's answer an attempt keeps: enough to read why it refused. */
+export const RESPONSE_KEPT_BYTES = 4096;
 
 /** One POST of one webhook, signed for this attempt's timestamp; never follows redirects. */
 export async function sendWebhook(args: {
@@ -30,8 +35,7 @@ export async function sendWebhook(args: {
       redirect: "manual",
       signal: AbortSignal.timeout(args.timeoutMs),
     });
-    // Drain so the connection can be reused; receivers' bodies are not read further.
-    await res.body?.cancel();
+    const response = await readPrefix(res, RESPONSE_KEPT_BYTES);
     const redirected = res.status >= 300 && res.status < 400;
     return {
       status: res.status,
@@ -42,6 +46,7 @@ export async function sendWebhook(args: {
           : `HTTP ${res.status}`,
       durationMs: Date.now() - started,
       retryAfter: res.headers.get("retry-after"),
+      response,
     };
   } catch (e) {
     const err = e as Error;
@@ -53,8 +58,40 @@ export async function sendWebhook(args: {
         : `network error: ${err?.message ?? String(e)}`,
       durationMs: Date.now() - started,
       retryAfter: null,
+      response: null,
     };
   }
+}
+
+/** Reads at most `max` bytes of a body and drops the rest (a receiver cannot make us read megabytes). */
+async function readPrefix(res: Response, max: number): Promise<string | null> {
+  if (!res.body) return null;
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < max) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } catch {
+    // A body cut off halfway is kept as far as it came.
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+  if (size === 0) return null;
+  const bytes = new Uint8Array(Math.min(size, max));
+  let at = 0;
+  for (const c of chunks) {
+    const part = c.subarray(0, bytes.byteLength - at);
+    bytes.set(part, at);
+    at += part.byteLength;
+    if (at >= bytes.byteLength) break;
+  }
+  // A character cut at the limit becomes U+FFFD, not an error.
+  return new TextDecoder().decode(bytes);
 }
 
 /** A redirect target as its origin only: the full Location may carry tokens. */

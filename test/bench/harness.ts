@@ -33,7 +33,11 @@ export function buildBundle(outdir: string): string {
  * The relay under `wrangler dev`, serving the prebuilt bundle with no bundling or watching, on a
  * simulator with no artificial delay and a receiver, all on loopback.
  */
-export async function startBench(opts: { clients: number; bundle: string }): Promise<Bench> {
+export async function startBench(opts: {
+  clients: number;
+  bundle: string;
+  vars?: Record<string, string>;
+}): Promise<Bench> {
   const emittedAt = new Map<string, number>();
   const sim = await startSimulator({
     apiKeys: [OXEN_KEY],
@@ -58,6 +62,7 @@ export async function startBench(opts: { clients: number; bundle: string }): Pro
       OXEN_API_KEY: OXEN_KEY,
       ADMIN_TOKEN: ADMIN,
       ALLOW_PRIVATE_WEBHOOKS: "true",
+      ...opts.vars,
     },
     script: opts.bundle,
     extraArgs: ["--no-bundle", "-c", "wrangler.toml", "--log-level", "warn"],

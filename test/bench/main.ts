@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { bundleSizes } from "./bundle.ts";
 import { enqueueOverhead } from "./enqueue.ts";
 import { fanout } from "./fanout.ts";
-import { buildBundle, startBench } from "./harness.ts";
+import { buildBundle, createEdit, OXEN_KEY, startBench } from "./harness.ts";
 import { hubFootprint } from "./hub.ts";
 import { notificationLatency } from "./latency.ts";
 import { ms, percentile } from "./stats.ts";
@@ -85,8 +85,59 @@ try {
   }
 } finally {
   await bench.close();
-  rmSync(outdir, { recursive: true, force: true });
 }
+
+// The output copy (R2) on the completion path: the same latency run on a relay with it off.
+const copyOn = await (async () => {
+  const on = await startBench({ clients: 4, bundle: join(outdir, "index.js") });
+  try {
+    const jobs = n(300, 10);
+    const lat = await notificationLatency(on, jobs, 20);
+    // What the copy needs at least: one GET of Oxen's file, from this machine.
+    const fileRtt: number[] = [];
+    for (let i = 0; i < n(100, 5); i++) {
+      const edit = await createEdit(on, 0, {});
+      const gen = edit.outputs[0]?.generation_id as string;
+      on.sim.sim.finish(gen, "succeeded");
+      const job = await fetch(`${on.sim.baseUrl}/ai/queue/${gen}`, {
+        headers: { authorization: `Bearer ${OXEN_KEY}` },
+      }).then((r) => r.json() as Promise<{ result_url: string }>);
+      const url = job.result_url;
+      const t = performance.now();
+      await fetch(url).then((r) => r.arrayBuffer());
+      fileRtt.push(performance.now() - t);
+    }
+    return { lat, fileP50: percentile(fileRtt, 50) };
+  } finally {
+    await on.close();
+  }
+})();
+const copyOff = await (async () => {
+  const off = await startBench({
+    clients: 4,
+    bundle: join(outdir, "index.js"),
+    vars: { PERSIST_OUTPUTS: "false" },
+  });
+  try {
+    return await notificationLatency(off, n(300, 10), 20);
+  } finally {
+    await off.close();
+    rmSync(outdir, { recursive: true, force: true });
+  }
+})();
+const added = copyOn.lat.relayP50 - copyOff.relayP50;
+row(
+  `Completion → webhook with the R2 copy / without (PERSIST_OUTPUTS=false), p50, ${copyOff.jobs} jobs each`,
+  `${ms(copyOn.lat.relayP50)} / ${ms(copyOff.relayP50)} (p99 ${ms(copyOn.lat.relayP99)} / ${ms(copyOff.relayP99)}); ${(copyOn.lat.relayP50 / copyOff.relayP50).toFixed(2)}×`,
+  "",
+  "",
+);
+row(
+  "  added by the copy at p50, against one GET of Oxen's file (p50)",
+  `${ms(added)} vs ${ms(copyOn.fileP50)}`,
+  "less than the round trip + R2 put, no polling delay",
+  pass(added <= copyOn.fileP50 + 10),
+);
 
 for (const p of await hubFootprint(smoke ? [100, 1_000] : [1_000, 10_000, 100_000], smoke ? 100 : 2_000)) {
   row(

@@ -374,7 +374,7 @@ describe("edit edges", () => {
           .map((r) => r.url)
           .sort(),
       ).toEqual(["https://a.example/h", "https://b.example/h"]);
-      const fail = { status: 500, error: null, durationMs: 5, retryAfter: null };
+      const fail = { status: 500, error: null, durationMs: 5, retryAfter: null, response: null };
       outbox.finish(a, event.type, 1, fail, { kind: "retry", at: 30_000 }, 20_000);
       let rowA = outbox.rows().find((r) => r.url === a.url)!;
       expect(rowA).toMatchObject({ state: "pending", attempts: 1, next_at: 30_000 });
@@ -387,7 +387,7 @@ describe("edit edges", () => {
       expect(rowA).toMatchObject({ state: "pending", attempts: 2, next_at: 31_000 });
 
       // Delivered, then a redelivery asked for while another attempt of it is in flight.
-      const ok = { status: 200, error: null, durationMs: 5, retryAfter: null };
+      const ok = { status: 200, error: null, durationMs: 5, retryAfter: null, response: null };
       expect(outbox.begin(rowA, 90_000)).toBe(3);
       outbox.finish(rowA, event.type, 3, ok, { kind: "delivered" }, 32_000);
       expect(outbox.begin(b, 90_000)).toBe(1);

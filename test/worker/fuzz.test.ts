@@ -135,10 +135,15 @@ describe("every other route under hostile input", () => {
           ["POST", "/v1/clients/:id/rotate-key"],
           ["GET", "/v1/usage?:q"],
           ["GET", "/v1/edits/:id/events"],
+          ["GET", "/v1/endpoints/:id"],
+          ["PATCH", "/v1/endpoints/:id"],
+          ["DELETE", "/v1/endpoints/:id"],
+          ["POST", "/v1/endpoints/:id/recover"],
+          ["GET", "/v1/events?:q"],
         ),
         segment,
         fc.dictionary(
-          fc.constantFrom("status", "limit", "cursor", "x", "from", "to"),
+          fc.constantFrom("status", "limit", "cursor", "x", "from", "to", "after", "type"),
           fc.string({ maxLength: 30 }),
         ),
         fc.constantFrom("client", "admin", "none", "garbage"),
@@ -152,8 +157,10 @@ describe("every other route under hostile input", () => {
           if (who === "garbage") headers.authorization = `Bearer ${encodeURIComponent(id) || "x"}`;
           const res = await raw(method, path, undefined, headers);
           if (res.status < 400) {
-            // Only a list, or a path that resolves to the console page ("/.." is "/").
-            const page = new URL(path, "http://relay").pathname === "/";
+            // Only a list, or a path that resolves to the console page ("/.." is "/") or to a
+            // list ("/v1/edits/../events" is the event log).
+            const resolved = new URL(path, "http://relay").pathname;
+            const page = resolved === "/" || resolved === "/v1/events";
             expect(method === "GET" && (template.endsWith("?:q") || page)).toBe(true);
             return;
           }

@@ -226,7 +226,13 @@ describe("contract v1.2: tenancy", () => {
           current,
           event.type,
           attempt,
-          { status: 500, error: i === 59 ? long : `HTTP 500 #${attempt}`, durationMs: 1, retryAfter: null },
+          {
+            status: 500,
+            error: i === 59 ? long : `HTTP 500 #${attempt}`,
+            durationMs: 1,
+            retryAfter: null,
+            response: null,
+          },
           { kind: "delivered" },
           Date.now(),
         );

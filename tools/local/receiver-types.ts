@@ -16,4 +16,6 @@ export interface Reply {
   status: number;
   headers?: Record<string, string>;
   delayMs?: number;
+  /** The answer's body (default `ok`). */
+  body?: string;
 }

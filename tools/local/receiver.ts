@@ -98,7 +98,7 @@ export class Receiver {
       return;
     }
     res.writeHead(reply.status, { "content-type": "text/plain", ...reply.headers });
-    res.end("ok");
+    res.end(reply.body ?? "ok");
   }
 
   #control(path: string, req: IncomingMessage, body: string, res: ServerResponse): void {

@@ -1,0 +1,364 @@
+import { newId } from "../lib/ids";
+import type { AttemptRow } from "../webhooks/outbox";
+import { nextStep } from "../webhooks/retry";
+import { type AttemptResult, sendWebhook } from "../webhooks/send";
+import {
+  afterEndpointAttempt,
+  BACKLOG_BATCH,
+  DIRECT_LEASE_MS,
+  type EndpointEventType,
+  type EndpointRow,
+  type EndpointView,
+  endpointView,
+  MAX_ENDPOINTS,
+  normaliseEvents,
+  subscribes,
+} from "./policy";
+import { EndpointStore, type LoggedEvent } from "./store";
+
+export interface EndpointsConfig {
+  timeoutMs: number;
+  scheduleSeconds: readonly number[];
+  disableAfterSeconds: number;
+  retentionSeconds: number;
+}
+
+export interface EndpointsDeps {
+  config: EndpointsConfig;
+  /** The client's live signing secrets. */
+  secrets: () => Promise<string[]>;
+  /** An attempt the backlog made for an edit's event, for that edit's `/deliveries` (best effort). */
+  logAttempt: (editId: string, attempt: AttemptRow) => void;
+  /** Usage: a delivery to an endpoint settled. */
+  countWebhook: (model: string | null, delivered: boolean) => void;
+}
+
+export interface EndpointInput {
+  url: string;
+  events?: readonly string[];
+  description?: string | null;
+}
+
+export interface EndpointPatch extends Partial<EndpointInput> {
+  status?: "active" | "paused";
+}
+
+/** An event as an edit object hands it over: the webhook body it sent, under its webhook-id. */
+export interface EventRecord {
+  id: string;
+  type: string;
+  payload: string;
+  created_at: number;
+  edit_id: string | null;
+  model: string | null;
+}
+
+/** Where an edit object sends an event's first attempt itself (spread over edits, not funnelled here). */
+export interface DirectTarget {
+  endpoint_id: string;
+  url: string;
+}
+
+/**
+ * A client's endpoints (the client object holds this). Healthy endpoints get each event's first
+ * attempt from the edit's own object, so a burst is spread over as many objects as edits; an
+ * endpoint that fails, is paused or disabled gets a backlog here, sent strictly in order, one
+ * event at a time, with the webhook retry schedule on its oldest event. Nothing is dropped:
+ * events wait in the backlog (held while not active) until delivered or, their retries spent,
+ * `failed`, which recovery and a disable put back in line.
+ */
+export class Endpoints {
+  readonly store: EndpointStore;
+  readonly #deps: EndpointsDeps;
+  readonly #inflight = new Set<string>();
+
+  constructor(sql: SqlStorage, deps: EndpointsDeps) {
+    this.store = new EndpointStore(sql);
+    this.#deps = deps;
+  }
+
+  view(row: EndpointRow, now: number): EndpointView {
+    return endpointView(row, this.store.stats(row.id, now), this.store.pending(row.id));
+  }
+
+  create(input: EndpointInput, now: number): EndpointView | "limit" {
+    if (this.store.count() >= MAX_ENDPOINTS) return "limit";
+    const row: EndpointRow = {
+      id: newId("ep"),
+      url: input.url,
+      events: JSON.stringify(normaliseEvents(input.events)),
+      description: input.description ?? null,
+      status: "active",
+      created_at: now,
+      updated_at: now,
+      last_attempt_at: null,
+      last_success_at: null,
+      failing_since: null,
+    };
+    this.store.insertEndpoint(row);
+    return this.view(row, now);
+  }
+
+  list(now: number): EndpointView[] {
+    return this.store.endpoints().map((r) => this.view(r, now));
+  }
+
+  get(id: string, now: number): EndpointView | null {
+    const row = this.store.endpoint(id);
+    return row ? this.view(row, now) : null;
+  }
+
+  /** A change; back to `active` starts a clean slate (no failing streak) and flushes what was held. */
+  update(id: string, patch: EndpointPatch, now: number): EndpointView | null {
+    const row = this.store.endpoint(id);
+    if (!row) return null;
+    const reactivated = patch.status === "active" && row.status !== "active";
+    this.store.updateEndpoint(
+      id,
+      {
+        ...(patch.url !== undefined ? { url: patch.url } : {}),
+        ...(patch.events !== undefined ? { events: JSON.stringify(normaliseEvents(patch.events)) } : {}),
+        ...(patch.description !== undefined ? { description: patch.description } : {}),
+        ...(patch.status !== undefined ? { status: patch.status } : {}),
+        ...(reactivated ? { failing_since: null } : {}),
+      },
+      now,
+    );
+    return this.get(id, now);
+  }
+
+  remove(id: string): boolean {
+    if (!this.store.endpoint(id)) return false;
+    this.store.deleteEndpoint(id);
+    return true;
+  }
+
+  /**
+   * Logs an event once and decides, per subscribed endpoint, who sends it: the edit's object
+   * (active, nothing queued before it) or this backlog (failing, paused, disabled: in order).
+   * A repeated call (the edit's answer was lost) changes nothing and names the same targets.
+   */
+  append(e: EventRecord, now: number): DirectTarget[] {
+    const fresh = this.store.append({ ...e });
+    const seq = fresh ?? this.store.seqOf(e.id);
+    if (seq === null) return [];
+    if (fresh !== null) {
+      for (const ep of this.store.endpoints()) {
+        if (!subscribes(ep, e.type)) continue;
+        const direct = ep.status === "active" && !this.store.hasBacklog(ep.id);
+        this.store.addDelivery(ep.id, seq, direct ? "direct" : "queued", now);
+      }
+    }
+    return this.store
+      .deliveriesOf(seq)
+      .filter((d) => d.state === "direct")
+      .flatMap((d) => {
+        const ep = this.store.endpoint(d.endpoint_id);
+        return ep ? [{ endpoint_id: ep.id, url: ep.url }] : [];
+      });
+  }
+
+  /**
+   * What an edit object's attempt for an endpoint came to. Delivered, or the event joins the
+   * endpoint's backlog with the retry schedule going on from there. A redelivery is one attempt:
+   * it changes health, and marks the event delivered if it was, nothing else. Returns the next
+   * attempt's time, for the edit's log.
+   */
+  report(
+    endpointId: string,
+    eventId: string,
+    result: AttemptResult,
+    redelivery: boolean,
+    now: number,
+  ): number | null {
+    const seq = this.store.seqOf(eventId);
+    const row = seq === null ? null : this.store.delivery(endpointId, seq);
+    if (seq === null || !row) return null;
+    const ok = result.status >= 200 && result.status < 300;
+    this.#health(endpointId, ok, now);
+    const event = this.store.event(seq);
+    if (ok) {
+      if (row.state !== "delivered") this.#deps.countWebhook(event?.model ?? null, true);
+      this.store.setDelivery(endpointId, seq, "delivered", row.attempts + 1, null);
+      return null;
+    }
+    if (redelivery || row.state !== "direct") return row.state === "queued" ? row.next_at : null;
+    const outcome = nextStep(1, result.status, result.retryAfter, this.#deps.config.scheduleSeconds, now);
+    if (outcome.kind === "retry") {
+      this.store.setDelivery(endpointId, seq, "queued", 1, outcome.at);
+      return outcome.at;
+    }
+    this.store.setDelivery(endpointId, seq, "failed", 1, null);
+    this.#deps.countWebhook(event?.model ?? null, false);
+    return null;
+  }
+
+  /** Sends what the backlogs have due: each active endpoint's oldest events, in order. */
+  async deliverDue(now: number): Promise<void> {
+    this.store.reclaimDirect(now - DIRECT_LEASE_MS);
+    const due = this.store.dueEndpoints(now).filter((id) => !this.#inflight.has(id));
+    await Promise.all(due.map((id) => this.#drain(id)));
+  }
+
+  async #drain(endpointId: string): Promise<void> {
+    this.#inflight.add(endpointId);
+    try {
+      for (let i = 0; i < BACKLOG_BATCH; i++) {
+        const ep = this.store.endpoint(endpointId);
+        const head = this.store.head(endpointId);
+        if (ep?.status !== "active" || !head || (head.next_at ?? 0) > Date.now()) return;
+        const event = this.store.event(head.seq);
+        if (!event?.payload) {
+          this.store.setDelivery(endpointId, head.seq, "failed", head.attempts, null);
+          continue;
+        }
+        if (!(await this.#send(ep, head.attempts + 1, event))) return;
+      }
+    } finally {
+      this.#inflight.delete(endpointId);
+    }
+  }
+
+  /** One attempt of a backlog's head; true when delivered (the next may follow at once). */
+  async #send(ep: EndpointRow, attempt: number, event: LoggedEvent): Promise<boolean> {
+    const secrets = await this.#deps.secrets();
+    const result: AttemptResult =
+      secrets.length === 0
+        ? { status: 0, error: "the client no longer exists", durationMs: 0, retryAfter: null, response: null }
+        : await sendWebhook({
+            url: ep.url,
+            eventId: event.id,
+            body: event.payload as string,
+            secrets,
+            timeoutMs: this.#deps.config.timeoutMs,
+          });
+    const now = Date.now();
+    const ok = result.status >= 200 && result.status < 300;
+    let nextAt: number | null = null;
+    // 410: this event is refused for good; the next one may follow.
+    let goOn = ok;
+    if (!this.store.delivery(ep.id, event.seq)) return false; // deleted or forgotten meanwhile
+    if (ok) {
+      this.store.setDelivery(ep.id, event.seq, "delivered", attempt, null);
+      this.#deps.countWebhook(event.model, true);
+    } else {
+      const outcome = nextStep(
+        attempt,
+        result.status,
+        result.retryAfter,
+        this.#deps.config.scheduleSeconds,
+        now,
+      );
+      if (outcome.kind === "retry") {
+        nextAt = outcome.at;
+        this.store.setDelivery(ep.id, event.seq, "queued", attempt, nextAt);
+      } else if (outcome.kind === "gone") {
+        this.store.setDelivery(ep.id, event.seq, "failed", attempt, null);
+        this.#deps.countWebhook(event.model, false);
+        goOn = true;
+      } else {
+        // Its retries are spent; the events queued behind it waited with it and fail with it.
+        this.store.setDelivery(ep.id, event.seq, "failed", attempt, null);
+        const n = this.store.failQueued(ep.id, Number.MAX_SAFE_INTEGER);
+        for (let i = 0; i <= n; i++) this.#deps.countWebhook(event.model, false);
+      }
+    }
+    this.#health(ep.id, ok, now);
+    if (event.edit_id) {
+      this.#deps.logAttempt(event.edit_id, {
+        event_id: event.id,
+        type: event.type,
+        url: ep.url,
+        attempt,
+        status_code: result.status === 0 ? null : result.status,
+        error: result.error,
+        duration_ms: result.durationMs,
+        at: now,
+        next_attempt_at: nextAt,
+        response: result.response,
+      });
+    }
+    return goOn;
+  }
+
+  #health(endpointId: string, ok: boolean, now: number): void {
+    const ep = this.store.endpoint(endpointId);
+    if (!ep) return;
+    const next = afterEndpointAttempt(ep.failing_since, ok, now, this.#deps.config.disableAfterSeconds);
+    this.store.recordAttempt(endpointId, ok, now, next.failingSince);
+    if (next.disable && ep.status === "active") this.#disable(ep, now);
+  }
+
+  /**
+   * Failing for the whole window: the endpoint stops being called and holds everything not
+   * delivered (failed events too), and the client's other endpoints hear of it.
+   */
+  #disable(ep: EndpointRow, now: number): void {
+    this.store.setStatus(ep.id, "disabled", now);
+    this.store.requeueFailed(ep.id, 0, now);
+    const view = this.get(ep.id, now) as EndpointView;
+    const type: EndpointEventType = "endpoint.disabled";
+    const id = newId("msg");
+    const seq = this.store.append({
+      id,
+      type,
+      edit_id: null,
+      model: null,
+      payload: JSON.stringify({ type, timestamp: new Date(now).toISOString(), data: view }),
+      created_at: now,
+    });
+    if (seq === null) return;
+    for (const other of this.store.endpoints()) {
+      if (other.id !== ep.id && other.status === "active" && subscribes(other, type)) {
+        this.store.addDelivery(other.id, seq, "queued", now);
+      }
+    }
+  }
+
+  /** Every event since `sinceMs` this endpoint has not acknowledged goes out again, in order. */
+  recover(id: string, sinceMs: number, now: number): number | null {
+    if (!this.store.endpoint(id)) return null;
+    this.store.requeueFailed(id, sinceMs, now);
+    return this.store.unacknowledgedSince(id, sinceMs);
+  }
+
+  /** A page of the log, oldest first. `after`: an event id (the cursor); unknown ids are "not found". */
+  events(
+    after: string | undefined,
+    type: string | undefined,
+    limit: number,
+  ): {
+    data: { id: string; type: string; timestamp: string; data: unknown }[];
+    next_cursor: string | null;
+  } | null {
+    const afterSeq = after ? this.store.seqOf(after) : 0;
+    if (afterSeq === null) return null;
+    const rows = this.store.page(afterSeq, type, limit + 1);
+    const page = rows.slice(0, limit).map((r) => {
+      const body = JSON.parse(r.payload as string) as { type: string; timestamp: string; data: unknown };
+      return { id: r.id, type: body.type, timestamp: body.timestamp, data: body.data };
+    });
+    return { data: page, next_cursor: rows.length > limit ? (page.at(-1)?.id ?? null) : null };
+  }
+
+  forgetEdit(editId: string): void {
+    this.store.forgetEdit(editId);
+  }
+
+  /** Retention: events (and their delivery rows) older than RETENTION_SECONDS go. */
+  sweep(now: number): void {
+    this.store.expire(now - this.#deps.config.retentionSeconds * 1000, now);
+  }
+
+  /** The earliest of: a due backlog head, an unreported first attempt to reclaim, the next expiry. */
+  nextDue(): number | null {
+    const times = [
+      this.store.nextBacklogDue(),
+      ((d) => (d === null ? null : d + DIRECT_LEASE_MS + 1))(this.store.oldestDirect()),
+      ((t) => (t === null ? null : t + this.#deps.config.retentionSeconds * 1000 + 1))(
+        this.store.oldestEvent(),
+      ),
+    ].filter((t): t is number => t !== null);
+    return times.length > 0 ? Math.min(...times) : null;
+  }
+}

@@ -1,0 +1,342 @@
+import { assertFitsRow } from "../lib/limits";
+import { type EndpointRow, type EndpointStatus, hourOf } from "./policy";
+
+/** A row of the client's event log (table `event_log`); `payload` is the webhook body, null once erased. */
+export interface LoggedEvent {
+  seq: number;
+  id: string;
+  type: string;
+  edit_id: string | null;
+  model: string | null;
+  payload: string | null;
+  created_at: number;
+}
+
+/** Where one event stands at one endpoint (table `endpoint_deliveries`). */
+export type EndpointDeliveryState = "direct" | "queued" | "delivered" | "failed";
+
+export interface EndpointDelivery {
+  endpoint_id: string;
+  seq: number;
+  state: EndpointDeliveryState;
+  attempts: number;
+  next_at: number | null;
+}
+
+type Row<T> = T & Record<string, SqlStorageValue>;
+
+/**
+ * The client object's endpoints, event log and per-endpoint delivery state over its SQLite
+ * (tables in clients/migrations.ts). Reads and writes only; decisions are policy.ts's and delivery.ts's.
+ */
+export class EndpointStore {
+  readonly #sql: SqlStorage;
+
+  constructor(sql: SqlStorage) {
+    this.#sql = sql;
+  }
+
+  // Endpoints
+
+  endpoint(id: string): EndpointRow | null {
+    return this.#sql.exec<Row<EndpointRow>>("SELECT * FROM endpoints WHERE id = ?", id).toArray()[0] ?? null;
+  }
+
+  endpoints(): EndpointRow[] {
+    return this.#sql.exec<Row<EndpointRow>>("SELECT * FROM endpoints ORDER BY created_at, id").toArray();
+  }
+
+  count(): number {
+    return this.#sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM endpoints").one().n;
+  }
+
+  insertEndpoint(row: EndpointRow): void {
+    this.#sql.exec(
+      `INSERT INTO endpoints (id, url, events, description, status, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      row.id,
+      row.url,
+      row.events,
+      row.description,
+      row.status,
+      row.created_at,
+      row.updated_at,
+    );
+  }
+
+  updateEndpoint(
+    id: string,
+    patch: Partial<Pick<EndpointRow, "url" | "events" | "description" | "status" | "failing_since">>,
+    now: number,
+  ): void {
+    const cols = Object.keys(patch);
+    if (cols.length > 0) {
+      this.#sql.exec(
+        `UPDATE endpoints SET ${cols.map((c) => `${c} = ?`).join(", ")}, updated_at = ? WHERE id = ?`,
+        ...Object.values(patch),
+        now,
+        id,
+      );
+    }
+  }
+
+  deleteEndpoint(id: string): void {
+    this.#sql.exec("DELETE FROM endpoint_deliveries WHERE endpoint_id = ?", id);
+    this.#sql.exec("DELETE FROM endpoint_stats WHERE endpoint_id = ?", id);
+    this.#sql.exec("DELETE FROM endpoints WHERE id = ?", id);
+  }
+
+  /** Records an attempt's outcome in the endpoint's health: its times and its hourly counts. */
+  recordAttempt(id: string, ok: boolean, at: number, failingSince: number | null): void {
+    this.#sql.exec(
+      `UPDATE endpoints SET last_attempt_at = ?, failing_since = ?,
+         last_success_at = CASE WHEN ? THEN ? ELSE last_success_at END WHERE id = ?`,
+      at,
+      failingSince,
+      ok ? 1 : 0,
+      at,
+      id,
+    );
+    this.#sql.exec(
+      `INSERT INTO endpoint_stats (endpoint_id, hour, ok, failed) VALUES (?, ?, ?, ?)
+       ON CONFLICT (endpoint_id, hour) DO UPDATE SET ok = ok + excluded.ok, failed = failed + excluded.failed`,
+      id,
+      hourOf(at),
+      ok ? 1 : 0,
+      ok ? 0 : 1,
+    );
+  }
+
+  stats(id: string, now: number): { ok: number; failed: number }[] {
+    return this.#sql
+      .exec<Row<{ ok: number; failed: number }>>(
+        "SELECT ok, failed FROM endpoint_stats WHERE endpoint_id = ? AND hour > ?",
+        id,
+        hourOf(now) - 24,
+      )
+      .toArray();
+  }
+
+  pending(id: string): number {
+    return this.#sql
+      .exec<{ n: number }>(
+        "SELECT COUNT(*) AS n FROM endpoint_deliveries WHERE endpoint_id = ? AND state IN ('direct', 'queued')",
+        id,
+      )
+      .one().n;
+  }
+
+  // The event log
+
+  /** Appends an event once (a repeated append of the same id changes nothing); null if it was there. */
+  append(e: Omit<LoggedEvent, "seq">): number | null {
+    if (e.payload !== null) assertFitsRow("event payload", e.payload);
+    const written = this.#sql.exec(
+      `INSERT OR IGNORE INTO event_log (id, type, edit_id, model, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+      e.id,
+      e.type,
+      e.edit_id,
+      e.model,
+      e.payload,
+      e.created_at,
+    ).rowsWritten;
+    return written > 0 ? this.seqOf(e.id) : null;
+  }
+
+  seqOf(eventId: string): number | null {
+    return (
+      this.#sql.exec<{ seq: number }>("SELECT seq FROM event_log WHERE id = ?", eventId).toArray()[0]?.seq ??
+      null
+    );
+  }
+
+  event(seq: number): LoggedEvent | null {
+    return (
+      this.#sql.exec<Row<LoggedEvent>>("SELECT * FROM event_log WHERE seq = ?", seq).toArray()[0] ?? null
+    );
+  }
+
+  /** A page of the log, oldest first, after `afterSeq`; erased events are skipped. */
+  page(afterSeq: number, type: string | undefined, limit: number): LoggedEvent[] {
+    return this.#sql
+      .exec<Row<LoggedEvent>>(
+        `SELECT * FROM event_log WHERE seq > ? AND payload IS NOT NULL AND (? IS NULL OR type = ?)
+         ORDER BY seq LIMIT ?`,
+        afterSeq,
+        type ?? null,
+        type ?? null,
+        limit,
+      )
+      .toArray();
+  }
+
+  /** An erased edit's events keep their place (cursors stay valid) but lose their payload and pending deliveries. */
+  forgetEdit(editId: string): void {
+    this.#sql.exec(
+      `DELETE FROM endpoint_deliveries WHERE state IN ('direct', 'queued', 'failed')
+       AND seq IN (SELECT seq FROM event_log WHERE edit_id = ?)`,
+      editId,
+    );
+    this.#sql.exec("UPDATE event_log SET payload = NULL WHERE edit_id = ?", editId);
+  }
+
+  /** Drops events older than `before`, with their delivery rows, and stale hourly counts. */
+  expire(before: number, now: number): void {
+    this.#sql.exec(
+      "DELETE FROM endpoint_deliveries WHERE seq IN (SELECT seq FROM event_log WHERE created_at < ?)",
+      before,
+    );
+    this.#sql.exec("DELETE FROM event_log WHERE created_at < ?", before);
+    this.#sql.exec("DELETE FROM endpoint_stats WHERE hour <= ?", hourOf(now) - 25);
+  }
+
+  oldestEvent(): number | null {
+    return this.#sql.exec<{ t: number | null }>("SELECT MIN(created_at) AS t FROM event_log").one().t;
+  }
+
+  // Deliveries to endpoints
+
+  addDelivery(endpointId: string, seq: number, state: "direct" | "queued", at: number): void {
+    this.#sql.exec(
+      `INSERT OR IGNORE INTO endpoint_deliveries (endpoint_id, seq, state, attempts, next_at) VALUES (?, ?, ?, 0, ?)`,
+      endpointId,
+      seq,
+      state,
+      at,
+    );
+  }
+
+  delivery(endpointId: string, seq: number): EndpointDelivery | null {
+    return (
+      this.#sql
+        .exec<Row<EndpointDelivery>>(
+          "SELECT * FROM endpoint_deliveries WHERE endpoint_id = ? AND seq = ?",
+          endpointId,
+          seq,
+        )
+        .toArray()[0] ?? null
+    );
+  }
+
+  deliveriesOf(seq: number): EndpointDelivery[] {
+    return this.#sql
+      .exec<Row<EndpointDelivery>>("SELECT * FROM endpoint_deliveries WHERE seq = ?", seq)
+      .toArray();
+  }
+
+  setDelivery(
+    endpointId: string,
+    seq: number,
+    state: EndpointDeliveryState,
+    attempts: number,
+    nextAt: number | null,
+  ): void {
+    this.#sql.exec(
+      "UPDATE endpoint_deliveries SET state = ?, attempts = ?, next_at = ? WHERE endpoint_id = ? AND seq = ?",
+      state,
+      attempts,
+      nextAt,
+      endpointId,
+      seq,
+    );
+  }
+
+  /** Whether the endpoint has a backlog: new events then queue behind it, in order. */
+  hasBacklog(endpointId: string): boolean {
+    return (
+      this.#sql
+        .exec(
+          "SELECT 1 FROM endpoint_deliveries WHERE endpoint_id = ? AND state = 'queued' LIMIT 1",
+          endpointId,
+        )
+        .toArray().length > 0
+    );
+  }
+
+  /** The oldest queued event of an endpoint: the only one its backlog may send now. */
+  head(endpointId: string): EndpointDelivery | null {
+    return (
+      this.#sql
+        .exec<Row<EndpointDelivery>>(
+          "SELECT * FROM endpoint_deliveries WHERE endpoint_id = ? AND state = 'queued' ORDER BY seq LIMIT 1",
+          endpointId,
+        )
+        .toArray()[0] ?? null
+    );
+  }
+
+  /** First attempts handed to edit objects that never reported back: into the backlog. */
+  reclaimDirect(before: number): number {
+    return this.#sql.exec(
+      "UPDATE endpoint_deliveries SET state = 'queued', next_at = ? WHERE state = 'direct' AND next_at < ?",
+      before,
+      before,
+    ).rowsWritten;
+  }
+
+  oldestDirect(): number | null {
+    return this.#sql
+      .exec<{ t: number | null }>("SELECT MIN(next_at) AS t FROM endpoint_deliveries WHERE state = 'direct'")
+      .one().t;
+  }
+
+  /** The events behind a head whose retries ran out (they waited with it): failed, kept for recovery. */
+  failQueued(endpointId: string, upToSeq: number): number {
+    return this.#sql.exec(
+      "UPDATE endpoint_deliveries SET state = 'failed', next_at = NULL WHERE endpoint_id = ? AND state = 'queued' AND seq <= ?",
+      endpointId,
+      upToSeq,
+    ).rowsWritten;
+  }
+
+  /** Failed events back into the backlog (a disabled endpoint holds them; recovery re-sends them). */
+  requeueFailed(endpointId: string, sinceMs: number, now: number): number {
+    return this.#sql.exec(
+      `UPDATE endpoint_deliveries SET state = 'queued', attempts = 0, next_at = ?
+       WHERE endpoint_id = ? AND state = 'failed'
+       AND seq IN (SELECT seq FROM event_log WHERE created_at >= ? AND payload IS NOT NULL)`,
+      now,
+      endpointId,
+      sinceMs,
+    ).rowsWritten;
+  }
+
+  unacknowledgedSince(endpointId: string, sinceMs: number): number {
+    return this.#sql
+      .exec<{ n: number }>(
+        `SELECT COUNT(*) AS n FROM endpoint_deliveries WHERE endpoint_id = ? AND state IN ('direct', 'queued')
+         AND seq IN (SELECT seq FROM event_log WHERE created_at >= ?)`,
+        endpointId,
+        sinceMs,
+      )
+      .one().n;
+  }
+
+  /** When the next backlog head of an active endpoint is due (only heads: the rest wait behind them). */
+  nextBacklogDue(): number | null {
+    return this.#sql
+      .exec<{ t: number | null }>(
+        `SELECT MIN(d.next_at) AS t FROM endpoint_deliveries d JOIN endpoints e ON e.id = d.endpoint_id
+         WHERE d.state = 'queued' AND e.status = 'active'
+         AND d.seq = (SELECT MIN(seq) FROM endpoint_deliveries x WHERE x.endpoint_id = d.endpoint_id AND x.state = 'queued')`,
+      )
+      .one().t;
+  }
+
+  /** Active endpoints with a due head. */
+  dueEndpoints(now: number): string[] {
+    return this.#sql
+      .exec<{ endpoint_id: string }>(
+        `SELECT DISTINCT d.endpoint_id FROM endpoint_deliveries d JOIN endpoints e ON e.id = d.endpoint_id
+         WHERE d.state = 'queued' AND e.status = 'active' AND d.next_at <= ?
+         AND d.seq = (SELECT MIN(seq) FROM endpoint_deliveries x WHERE x.endpoint_id = d.endpoint_id AND x.state = 'queued')`,
+        now,
+      )
+      .toArray()
+      .map((r) => r.endpoint_id);
+  }
+
+  setStatus(id: string, status: EndpointStatus, now: number): void {
+    this.updateEndpoint(id, { status }, now);
+  }
+}
