@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type Browser, chromium } from "playwright-core";
+import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Receiver } from "../../tools/local/receiver.ts";
 import { startWranglerDev, type WranglerDev } from "../../tools/local/wrangler-dev.ts";
@@ -346,6 +346,175 @@ describe("media and events_url in the browser", () => {
         await file.arrayBuffer();
         expect(file.status, url).toBe(404);
       }
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+});
+
+// Contract v1.1, "Endpoints, events and usage (per client)": the console's endpoints panel, each
+// attempt's answer, and the usage table, driven through the page. No fixed waits: each step waits
+// for what the page shows (refreshing it) or what the receiver got.
+describe("endpoints, health, recovery and usage in the console", () => {
+  const PATH = "/console-endpoint";
+  // The receiver's first answer: a refusal whose body is markup, to be shown as text.
+  const REFUSAL = `<b>gone</b> & <img src=x onerror="alert(1)"> <script>alert(2)</script>`;
+
+  /** Asks the console for a refresh, waits until it has shown the relay's answers, then reads. */
+  const refreshed = async <T>(page: Page, read: () => Promise<T>): Promise<T> => {
+    await page.click("#refresh");
+    await page.locator("#console:not([aria-busy])").waitFor();
+    return read();
+  };
+
+  it("adds, pauses, resumes, recovers and deletes an endpoint, with its health, each attempt's answer and usage", async () => {
+    const client = (await (
+      await fetch(`${relay.url}/v1/clients`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+        body: JSON.stringify({ name: "console-endpoints" }),
+      })
+    ).json()) as { api_key: string };
+    receiver.script(PATH, [{ status: 410, body: REFUSAL }]);
+    const hooks = () => receiver.on(PATH);
+
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+    page.on("console", (m) => {
+      if (m.type() === "error") problems.push(`console: ${m.text()} ${m.location().url}`);
+    });
+    try {
+      await page.goto(`${relay.url}/`);
+      await page.fill("#key", client.api_key);
+      await page.click("#signin button[type=submit]");
+      await page.locator("#endpoints tr.empty").waitFor({ timeout: 15_000 });
+
+      // Add one in the form: every event but endpoint.disabled, a description that is markup.
+      await page.fill("#endpoint-url", `${receiver.url}${PATH}`);
+      await page.uncheck('#endpoint-form input[name=events][value="endpoint.disabled"]');
+      await page.fill("#endpoint-description", "<i>shop</i>");
+      await page.click("#endpoint-form button[type=submit]");
+      const row = page.locator("#endpoints tr[data-endpoint]");
+      await row.waitFor({ timeout: 10_000 });
+      const id = (await row.getAttribute("data-endpoint")) as string;
+      expect(id).toMatch(/^ep_/);
+      expect(await row.locator(".status").textContent()).toBe("active");
+      expect(await row.locator(".url").textContent()).toBe(`${receiver.url}${PATH}`);
+      expect(await row.locator(".events").textContent()).toBe("edit.succeeded\nedit.failed\nedit.cancelled");
+      expect(await row.locator(".description").textContent()).toBe("<i>shop</i>");
+      expect(await row.locator(".description i").count()).toBe(0);
+      expect(await row.locator('[data-health="pending"]').textContent()).toBe("0");
+      expect(await row.locator('[data-health="last-success"]').textContent()).toBe("never");
+      await expect.poll(() => page.inputValue("#endpoint-url")).toBe("");
+
+      // Pause it: an edit that finishes meanwhile is held for it (pending 1), nothing is sent.
+      await row.locator("button.toggle").click();
+      await expect.poll(() => row.locator(".status").textContent(), { timeout: 10_000 }).toBe("paused");
+      expect(await row.locator("button.toggle").textContent()).toBe("Resume");
+      const created = await fetch(`${relay.url}/v1/edits`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${client.api_key}`,
+          "content-type": "application/json",
+          prefer: "wait=10",
+        },
+        body: JSON.stringify({ prompt: "Add a funny hat", input_image: [PNG] }),
+      });
+      expect(created.status).toBeLessThan(300);
+      const edit = (await created.json()) as { id: string };
+      // Its event exists once the edit has finished (Prefer: wait usually covers that already).
+      const pending = row.locator('[data-health="pending"]');
+      await expect.poll(() => refreshed(page, () => pending.textContent()), { timeout: 20_000 }).toBe("1");
+      expect(hooks()).toHaveLength(0);
+
+      // Resume it: the held event goes out at once. The receiver refuses it with a 410, which
+      // fails that event only: nothing pending, the endpoint failing since that attempt.
+      await row.locator("button.toggle").click();
+      await expect.poll(() => row.locator(".status").textContent(), { timeout: 10_000 }).toBe("active");
+      await receiver.waitFor(() => hooks().length >= 1, 10_000);
+      await expect
+        .poll(
+          () =>
+            refreshed(page, async () => ({
+              pending: await pending.textContent(),
+              failing: await row.locator('[data-health="failing-since"]').count(),
+            })),
+          { timeout: 10_000 },
+        )
+        .toEqual({ pending: "0", failing: 1 });
+      expect(await row.locator('[data-health="last-attempt"]').textContent()).toMatch(
+        /^\d{4}-\d\d-\d\d .* UTC$/,
+      );
+      expect(await row.locator('[data-health="last-success"]').textContent()).toBe("never");
+
+      // The edit's attempts show what the receiver answered, as text (no element made of it).
+      const editRow = page.locator(`tr[data-edit="${edit.id}"]`);
+      await expect
+        .poll(() => refreshed(page, () => editRow.locator(".attempts .response").allTextContents()), {
+          timeout: 10_000,
+        })
+        .toContain(REFUSAL);
+      expect(await editRow.locator(".attempts").textContent()).toContain(`#1 410 HTTP 410`);
+      expect(await editRow.locator(".attempts b, .attempts img, .attempts script").count()).toBe(0);
+
+      // Recover, from the time the prompt proposes (24 h ago): the refused event goes out again.
+      const asked: string[] = [];
+      const clicked = Date.now();
+      page.once("dialog", (d) => {
+        asked.push(d.type(), d.defaultValue());
+        void d.accept(d.defaultValue());
+      });
+      await row.locator("button.recover").click();
+      await expect
+        .poll(() => page.locator("#endpoints-message").textContent(), { timeout: 10_000 })
+        .toBe(`${id}: 1 event will be re-sent.`);
+      expect(asked[0]).toBe("prompt");
+      const proposed = Date.parse(asked[1] as string) + 86_400_000;
+      expect(proposed).toBeGreaterThanOrEqual(clicked);
+      expect(proposed).toBeLessThanOrEqual(Date.now());
+      await receiver.waitFor(() => hooks().length >= 2, 10_000);
+      const [first, again] = hooks();
+      expect(again?.headers["webhook-id"]).toBe(first?.headers["webhook-id"]);
+      expect(again?.answered).toBe(200);
+      // Delivered: the health shows the success and no failing streak.
+      await expect
+        .poll(
+          () =>
+            refreshed(page, async () => ({
+              success: await row.locator('[data-health="last-success"]').textContent(),
+              failing: await row.locator('[data-health="failing-since"]').count(),
+              pending: await pending.textContent(),
+            })),
+          { timeout: 10_000 },
+        )
+        .toEqual({ success: expect.stringMatching(/ UTC$/), failing: 0, pending: "0" });
+      expect(await row.locator('[data-health="success-rate"]').textContent()).toBe("50%");
+
+      // Usage: this client's only edit is counted on the model's row of its UTC day.
+      const usage = page.locator('#usage tr[data-model="qwen-image-edit-2511"]');
+      await usage.first().waitFor({ timeout: 10_000 });
+      expect(await usage.count()).toBe(1);
+      expect(await usage.getAttribute("data-date")).toMatch(/^\d{4}-\d\d-\d\d$/);
+      expect(Number(await usage.locator('[data-col="edits_created"]').textContent())).toBeGreaterThanOrEqual(
+        1,
+      );
+      expect(await page.locator("#usage-summary").textContent()).toMatch(
+        /limit 200\b.*limit 20000 per UTC day/,
+      );
+
+      await page.screenshot({ path: `${OUT}/console-endpoints.png`, fullPage: true });
+
+      // Delete it, after a confirmation.
+      page.once("dialog", (d) => void d.accept());
+      await row.locator("button.remove").click();
+      await row.waitFor({ state: "detached", timeout: 10_000 });
+      const gone = await fetch(`${relay.url}/v1/endpoints/${id}`, {
+        headers: { authorization: `Bearer ${client.api_key}` },
+      });
+      await gone.arrayBuffer();
+      expect(gone.status).toBe(404);
+      expect(problems).toEqual([]);
     } finally {
       await page.close();
     }
