@@ -115,8 +115,8 @@ export class Ledger {
     }
   }
 
-  countWebhook(model: string, now: number, delivered: boolean): void {
-    this.#bump(utcDay(now), model, delivered ? { webhooks_delivered: 1 } : { webhooks_failed: 1 });
+  countWebhooks(model: string, now: number, delivered: number, failed: number): void {
+    this.#bump(utcDay(now), model, { webhooks_delivered: delivered, webhooks_failed: failed });
   }
 
   /** Admits and records a redelivery of an edit, or says when one will be allowed. */

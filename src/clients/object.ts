@@ -8,6 +8,7 @@ import {
   Endpoints,
   type EventRecord,
 } from "../endpoints/service";
+import { AlarmSlot } from "../lib/alarm";
 import { sha256Hex } from "../lib/crypto";
 import { errorMessage, log } from "../lib/log";
 import { migrate, schemaVersion } from "../lib/schema";
@@ -62,6 +63,7 @@ export class ClientObject extends DurableObject<Env> {
   #record: ClientRecord | null = null;
   #ledger: Ledger | null = null;
   #endpointsOf: Endpoints | null = null;
+  readonly #alarm = new AlarmSlot(this.ctx.storage);
   #writes: Promise<void> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -137,8 +139,8 @@ export class ClientObject extends DurableObject<Env> {
     this.#counters().release(editId, model, Date.now(), opts);
   }
 
-  async countWebhook(model: string, delivered: boolean): Promise<void> {
-    this.#counters().countWebhook(model, Date.now(), delivered);
+  async countWebhooks(model: string, delivered: number, failed: number): Promise<void> {
+    this.#counters().countWebhooks(model, Date.now(), delivered, failed);
   }
 
   async openStream(streamId: string): Promise<Admission> {
@@ -188,9 +190,10 @@ export class ClientObject extends DurableObject<Env> {
   ): Promise<{ endpoints: DirectTarget[] }> {
     const now = Date.now();
     this.#counters().release(editId, model, now, { outcomes });
-    const endpoints = event ? this.#endpoints().append(event, now) : [];
-    await this.#arm();
-    return { endpoints };
+    const appended = event ? this.#endpoints().append(event, now) : { direct: [], queued: false };
+    // The alarm only moves for a backlog, a first attempt to watch, or the log's first expiry.
+    if (appended.queued || appended.direct.length > 0 || !this.#alarm.isSet()) await this.#arm();
+    return { endpoints: appended.direct };
   }
 
   async endpointReport(
@@ -219,6 +222,8 @@ export class ClientObject extends DurableObject<Env> {
 
   async updateEndpoint(id: string, patch: EndpointPatch): Promise<EndpointView | null> {
     const view = this.#endpoints().update(id, patch, Date.now());
+    // Armed first: if this instance goes before the flush ends, the alarm picks it up.
+    await this.#arm();
     if (view?.status === "active") this.ctx.waitUntil(this.#deliver());
     return view;
   }
@@ -231,6 +236,7 @@ export class ClientObject extends DurableObject<Env> {
 
   async recoverEndpoint(id: string, sinceMs: number): Promise<number | null> {
     const n = this.#endpoints().recover(id, sinceMs, Date.now());
+    await this.#arm();
     if (n !== null) this.ctx.waitUntil(this.#deliver());
     return n;
   }
@@ -247,6 +253,7 @@ export class ClientObject extends DurableObject<Env> {
 
   /** The backlogs, the reclaiming of unreported first attempts, and retention of the log. */
   override async alarm(): Promise<void> {
+    this.#alarm.forget();
     if (schemaVersion(this.ctx.storage.sql) === 0) return;
     const endpoints = this.#endpoints();
     endpoints.sweep(Date.now());
@@ -261,10 +268,7 @@ export class ClientObject extends DurableObject<Env> {
 
   /** The one alarm: the earliest thing the endpoints wait for. */
   async #arm(): Promise<void> {
-    const at = this.#endpoints().nextDue();
-    if (at === null) await this.ctx.storage.deleteAlarm();
-    else if ((await this.ctx.storage.getAlarm()) !== at)
-      await this.ctx.storage.setAlarm(Math.max(at, Date.now()));
+    await this.#alarm.set(this.#endpoints().nextDue());
   }
 
   #endpoints(): Endpoints {
@@ -285,7 +289,8 @@ export class ClientObject extends DurableObject<Env> {
               .recordAttempt(attempt)
               .catch(() => {}),
           ),
-        countWebhook: (model, delivered) => this.#counters().countWebhook(model ?? "", Date.now(), delivered),
+        countWebhook: (model, delivered) =>
+          this.#counters().countWebhooks(model ?? "", Date.now(), delivered ? 1 : 0, delivered ? 0 : 1),
       });
     }
     return this.#endpointsOf;

@@ -20,11 +20,11 @@ export function newDispatcher(
     allowPrivate: config.allowPrivateWebhooks,
     editId: () => store.load()?.edit.id,
     secrets: () => secrets.read(store.load()?.client_id),
-    onSettled: (delivered) => {
+    onSettled: (delivered, failed) => {
       const snap = store.load();
       if (!snap) return;
       // Usage counters: best effort (a lost count skews a statistic, never a delivery).
-      const count = env.CLIENT.getByName(snap.client_id).countWebhook(snap.edit.model, delivered);
+      const count = env.CLIENT.getByName(snap.client_id).countWebhooks(snap.edit.model, delivered, failed);
       ctx.waitUntil(count.catch(() => {}));
     },
     onEndpointAttempt: async (endpointId, eventId, result, redelivery) => {

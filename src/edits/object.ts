@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { type RelayConfig, readConfig } from "../core/config";
 import { type GenerationUpdate, isTerminal, type Output } from "../core/status";
 import { hubStub } from "../hub/name";
+import { AlarmSlot } from "../lib/alarm";
 import { newId } from "../lib/ids";
 import { Waiters } from "../lib/waiters";
 import { OxenClient } from "../oxen/client";
@@ -40,6 +41,7 @@ export class EditObject extends DurableObject<Env> {
   readonly #secrets: SecretsCache;
   readonly #terminalWaiters = new Waiters();
   readonly #streams = new EventStreams();
+  readonly #alarm: AlarmSlot;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -49,6 +51,7 @@ export class EditObject extends DurableObject<Env> {
     this.#store = new EditStore(ctx.storage);
     this.#kv = new KvProjection(this.#store, env.EDITS, this.#config.retentionSeconds + 86_400);
     this.#secrets = new SecretsCache(env.CLIENT);
+    this.#alarm = new AlarmSlot(ctx.storage);
     if (this.#store.exists()) {
       ctx.blockConcurrencyWhile(async () => {
         this.#store.migrate();
@@ -178,12 +181,22 @@ export class EditObject extends DurableObject<Env> {
     if (this.#store.exists() && this.#store.load()) this.#dispatch.outbox.log(attempt);
   }
 
+  /**
+   * Forgets what this instance read from its storage (the document, scheduling notes, the alarm
+   * time), for storage changed from outside it (tests that stand for time passing).
+   */
+  dropCaches(): void {
+    this.#store.invalidate();
+    this.#alarm.forget();
+  }
+
   /** Resets this object as the platform may at any moment (chaos runs only, via /_chaos/abort). */
   async abort(): Promise<void> {
     this.ctx.abort("chaos");
   }
 
   override async alarm(): Promise<void> {
+    this.#alarm.forget();
     if (!this.#store.exists()) return;
     await this.#deliverDue();
     const snap = this.#store.load();
@@ -270,6 +283,7 @@ export class EditObject extends DurableObject<Env> {
     await eraseEdit(this.ctx, this.env, snap, () => this.#kv.publish());
     this.#streams.endAll();
     this.#store.reset();
+    this.#alarm.forget();
     this.#dispatcher = null;
     this.#outputCopies = null;
   }
@@ -285,11 +299,7 @@ export class EditObject extends DurableObject<Env> {
     const terminal = snap !== null && isTerminal(snap.edit.status);
     const due = this.#store.exists() ? [this.#dispatch.outbox.nextDue(), this.#copies.nextDue()] : [];
     const at = nextAlarm(timersOf(this.#store, { terminal, due, kvDirty: this.#kv.dirty() }));
-    if (at === null) {
-      await this.ctx.storage.deleteAlarm();
-      return;
-    }
-    if ((await this.ctx.storage.getAlarm()) !== at) await this.ctx.storage.setAlarm(at);
+    await this.#alarm.set(at);
   }
 }
 

@@ -29,6 +29,9 @@ export class EditStore {
   readonly #storage: DurableObjectStorage;
   #ready = false;
   #cached: Snapshot | null = null;
+  /** The meta rows and the origin, read once: this object is their only writer. */
+  #meta: Map<string, number | null> | null = null;
+  #origin: string | null | undefined;
 
   constructor(storage: DurableObjectStorage) {
     this.#storage = storage;
@@ -86,12 +89,16 @@ export class EditStore {
 
   /** The origin (scheme, host, port) the edit was created on: its file and stream URLs point there. */
   origin(): string | null {
+    if (this.#origin !== undefined) return this.#origin;
     if (!this.exists()) return null;
-    return this.#sql.exec<{ origin: string | null }>("SELECT origin FROM edit").toArray()[0]?.origin ?? null;
+    this.#origin =
+      this.#sql.exec<{ origin: string | null }>("SELECT origin FROM edit").toArray()[0]?.origin ?? null;
+    return this.#origin;
   }
 
   setOrigin(origin: string): void {
     this.#sql.exec("UPDATE edit SET origin = ?", origin);
+    this.#origin = undefined;
   }
 
   /** Generations whose cancel Oxen accepted (a DELETE answered 2xx). */
@@ -112,12 +119,14 @@ export class EditStore {
   /** After `deleteAll`: nothing is known any more. */
   reset(): void {
     this.#ready = false;
-    this.#cached = null;
+    this.invalidate();
   }
 
-  /** Drops the parsed document, after a transaction that saved it was rolled back. */
+  /** Drops what is cached, after a transaction that wrote it was rolled back. */
   invalidate(): void {
     this.#cached = null;
+    this.#meta = null;
+    this.#origin = undefined;
   }
 
   fingerprint(): string | null {
@@ -149,11 +158,16 @@ export class EditStore {
   }
 
   get(key: MetaKey): number | null {
-    if (!this.exists()) return null;
-    const row = this.#sql
-      .exec<{ value: number | null }>("SELECT value FROM meta WHERE key = ?", key)
-      .toArray()[0];
-    return row?.value ?? null;
+    if (!this.#meta) {
+      if (!this.exists()) return null;
+      this.#meta = new Map(
+        this.#sql
+          .exec<{ key: string; value: number | null }>("SELECT key, value FROM meta")
+          .toArray()
+          .map((r) => [r.key, r.value]),
+      );
+    }
+    return this.#meta.get(key) ?? null;
   }
 
   /** Whether the time under `key` is set and has come. */
@@ -163,5 +177,6 @@ export class EditStore {
 
   set(key: MetaKey, value: number | null): void {
     this.#sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, value);
+    this.#meta?.set(key, value);
   }
 }

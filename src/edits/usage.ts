@@ -21,7 +21,7 @@ export async function reportUsage(
 ): Promise<boolean> {
   if (store.get("usage_reported_at") !== null) return false;
   const count = (s: string) => snap.edit.outputs.filter((o) => o.status === s).length;
-  const event = outbox.events().at(-1);
+  const event = outbox.lastEvent();
   try {
     const { endpoints } = await clients.getByName(snap.client_id).settle(
       snap.edit.id,

@@ -124,6 +124,7 @@ export class Endpoints {
       },
       now,
     );
+    if (reactivated) this.store.wakeQueued(id, now);
     return this.get(id, now);
   }
 
@@ -138,24 +139,27 @@ export class Endpoints {
    * (active, nothing queued before it) or this backlog (failing, paused, disabled: in order).
    * A repeated call (the edit's answer was lost) changes nothing and names the same targets.
    */
-  append(e: EventRecord, now: number): DirectTarget[] {
+  append(e: EventRecord, now: number): { direct: DirectTarget[]; queued: boolean } {
     const fresh = this.store.append({ ...e });
     const seq = fresh ?? this.store.seqOf(e.id);
-    if (seq === null) return [];
+    if (seq === null) return { direct: [], queued: false };
+    let queued = false;
     if (fresh !== null) {
       for (const ep of this.store.endpoints()) {
         if (!subscribes(ep, e.type)) continue;
         const direct = ep.status === "active" && !this.store.hasBacklog(ep.id);
+        queued ||= !direct;
         this.store.addDelivery(ep.id, seq, direct ? "direct" : "queued", now);
       }
     }
-    return this.store
+    const direct = this.store
       .deliveriesOf(seq)
       .filter((d) => d.state === "direct")
       .flatMap((d) => {
         const ep = this.store.endpoint(d.endpoint_id);
         return ep ? [{ endpoint_id: ep.id, url: ep.url }] : [];
       });
+    return { direct, queued };
   }
 
   /**
@@ -319,6 +323,7 @@ export class Endpoints {
   recover(id: string, sinceMs: number, now: number): number | null {
     if (!this.store.endpoint(id)) return null;
     this.store.requeueFailed(id, sinceMs, now);
+    this.store.wakeQueued(id, now);
     return this.store.unacknowledgedSince(id, sinceMs);
   }
 

@@ -289,6 +289,16 @@ export class EndpointStore {
     ).rowsWritten;
   }
 
+  /** The backlog due now (a resume, a recovery): what waited for a retry goes at once, in order. */
+  wakeQueued(endpointId: string, now: number): void {
+    this.#sql.exec(
+      "UPDATE endpoint_deliveries SET next_at = ? WHERE endpoint_id = ? AND state = 'queued' AND next_at > ?",
+      now,
+      endpointId,
+      now,
+    );
+  }
+
   /** Failed events back into the backlog (a disabled endpoint holds them; recovery re-sends them). */
   requeueFailed(endpointId: string, sinceMs: number, now: number): number {
     return this.#sql.exec(

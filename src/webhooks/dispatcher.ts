@@ -15,8 +15,8 @@ export interface DispatcherOptions {
   editId: () => string | undefined;
   /** The live signing secrets of the edit's client, read at each attempt so rotation applies. */
   secrets: () => Promise<string[]>;
-  /** Called when a delivery to a URL settles: delivered, or given up (exhausted, gone, blocked). */
-  onSettled?: (delivered: boolean) => void;
+  /** Deliveries that settled in one pass: delivered, or given up (exhausted, gone, blocked). */
+  onSettled?: (delivered: number, failed: number) => void;
   /**
    * A client endpoint's row had its attempt here: tells the client's object, which takes it on
    * from there (its backlog retries); answers the next attempt's time, for the log.
@@ -42,14 +42,19 @@ export class Dispatcher {
 
   async deliverDue(now = Date.now()): Promise<void> {
     const due = this.outbox.due(now).filter((r) => !this.#inflight.has(key(r)));
-    await Promise.all(due.map((row) => this.#attempt(row)));
+    const settled = await Promise.all(due.map((row) => this.#attempt(row)));
+    // Counted once per pass, not per URL: one call to the client's object for a whole fan-out.
+    const delivered = settled.filter((s) => s === "delivered").length;
+    const failed = settled.filter((s) => s === "failed").length;
+    if (delivered + failed > 0) this.#opts.onSettled?.(delivered, failed);
   }
 
-  async #attempt(row: OutboxRow): Promise<void> {
+  /** One attempt; what it settled, if it settled a delivery this object counts. */
+  async #attempt(row: OutboxRow): Promise<"delivered" | "failed" | null> {
     this.#inflight.add(key(row));
     try {
       const event = this.outbox.event(row.event_id);
-      if (!event) return;
+      if (!event) return null;
       const attempt = this.outbox.begin(row, Date.now() + this.#opts.timeoutMs + LEASE_MARGIN_MS);
       const blocked = checkWebhookUrl(row.url, { allowPrivate: this.#opts.allowPrivate });
       const secrets = blocked ? [] : await this.#opts.secrets();
@@ -84,9 +89,11 @@ export class Dispatcher {
         if (!ok) outcome = { kind: "exhausted" };
       }
       this.outbox.finish(row, event.type, attempt, result, outcome, Date.now(), nextAt);
-      if (outcome.kind !== "retry" && !row.endpoint_id) this.#opts.onSettled?.(outcome.kind === "delivered");
+      // Every attempt is in the edit's attempt log (/deliveries); Workers Logs gets the failures
+      // only: a line per successful webhook costs CPU and log volume and says nothing new.
+      if (outcome.kind === "delivered") return row.endpoint_id ? null : "delivered";
       // The URL is left out on purpose: receivers often carry tokens in it.
-      log(outcome.kind === "delivered" ? "info" : "warn", "webhook attempt", {
+      log("warn", "webhook attempt", {
         edit_id: this.#opts.editId(),
         event_id: row.event_id,
         type: event.type,
@@ -96,6 +103,7 @@ export class Dispatcher {
         outcome: outcome.kind,
         error: result.error,
       });
+      return outcome.kind === "retry" || row.endpoint_id ? null : "failed";
     } finally {
       this.#inflight.delete(key(row));
     }

@@ -96,6 +96,16 @@ export class Outbox {
     );
   }
 
+  lastEvent(): EventRow | null {
+    return (
+      this.#sql
+        .exec<EventRow & Record<string, SqlStorageValue>>(
+          "SELECT * FROM events ORDER BY created_at DESC LIMIT 1",
+        )
+        .toArray()[0] ?? null
+    );
+  }
+
   events(): EventRow[] {
     return this.#sql
       .exec<EventRow & Record<string, SqlStorageValue>>("SELECT * FROM events ORDER BY created_at")
@@ -197,6 +207,8 @@ export class Outbox {
       a.next_attempt_at,
       a.response === null ? null : a.response.slice(0, MAX_RESPONSE_CHARS),
     );
+    // Only a pair with more attempts than are kept has any to drop.
+    if (a.attempt <= MAX_ATTEMPTS_KEPT) return;
     this.#sql.exec(
       `DELETE FROM attempts WHERE event_id = ? AND url = ? AND seq <= (
          SELECT seq FROM attempts WHERE event_id = ? AND url = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)`,

@@ -241,6 +241,16 @@ describe("an edit in, a signed webhook out", () => {
   });
 
   it("writes no key, secret or signature to the logs", async () => {
+    // A failed attempt is what Workers Logs gets (successes are in the attempt log only).
+    const client = await api("POST", "/v1/clients", ADMIN, { name: "e2e-logs" });
+    receiver.script("/logs-once", [{ status: 500 }]);
+    const created = await api("POST", "/v1/edits", client.body.api_key, {
+      prompt: "Add a funny hat",
+      input_image: ["https://example.com/bloxy.png"],
+      webhook: `${receiver.url}/logs-once`,
+    });
+    await finish(created.body.outputs[0].generation_id, "succeeded");
+    await receiver.waitFor((all) => all.filter((r) => r.path === "/logs-once").length >= 2, 20_000);
     for (const r of receiver.received) {
       for (const sig of r.headers["webhook-signature"]?.split(" ") ?? [])
         secrets.add(sig.replace(/^v1,/, ""));

@@ -13,7 +13,18 @@ import { EditStore } from "../../src/edits/store";
 import { hubStub } from "../../src/hub/name";
 import { MAX_ROW_BYTES } from "../../src/lib/limits";
 import { Outbox } from "../../src/webhooks/outbox";
-import { call, hookUrl, newClient, received, receiver, sim, simBase, uniquePath, until } from "./helpers";
+import {
+  call,
+  hookUrl,
+  newClient,
+  received,
+  receiver,
+  restartEdit,
+  sim,
+  simBase,
+  uniquePath,
+  until,
+} from "./helpers";
 
 // One shared simulator: whatever a test steers is put back after it.
 afterEach(async () => {
@@ -153,6 +164,7 @@ describe("edit edges", () => {
       );
       await state.storage.setAlarm(Date.now() + 60_000);
     });
+    await restartEdit(stub);
     await env.EDITS.delete(`edit:${id}`);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await kvSnapshot(id)).toBeNull();
@@ -167,6 +179,7 @@ describe("edit edges", () => {
     await runInDurableObject(stub, (_i, state) => {
       state.storage.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('kv_written_at', 0)");
     });
+    await restartEdit(stub);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     const snap = await kvSnapshot(id);
     expect(snap?.edit).toEqual(res.body);
@@ -249,6 +262,7 @@ describe("edit edges", () => {
         Date.now() - 1_000,
       );
     });
+    await restartEdit(stub);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
 
     const edit = await call("GET", `/v1/edits/${id}`, { token: client.api_key });

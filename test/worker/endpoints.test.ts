@@ -357,4 +357,50 @@ describe("endpoints", () => {
       webhooks_failed: 0,
     });
   });
+  // Found by the console's test: an event waiting for a retry minutes away kept that time when
+  // its endpoint was resumed (or recovered), instead of going within seconds.
+  it("a resumed endpoint sends an event that was waiting for a retry at once", async () => {
+    const client = await newClient();
+    const path = uniquePath("resume-retry");
+    await receiver("/script", { path, replies: [{ status: 500 }] });
+    const ep = await endpoint(client, path);
+    const edit = await finishedEdit(client);
+    await atLeast(path, 1);
+    await call("PATCH", `/v1/endpoints/${ep.id}`, { token: client.api_key, body: { status: "paused" } });
+    // The retry is five minutes away (the default schedule's second step).
+    await runInDurableObject(clientObject(client), (_i, state) => {
+      state.storage.sql.exec("UPDATE endpoint_deliveries SET next_at = ?", Date.now() + 300_000);
+    });
+    await call("PATCH", `/v1/endpoints/${ep.id}`, { token: client.api_key, body: { status: "active" } });
+    const ok = await until(async () => {
+      const d = await delivered(path);
+      return d.length >= 1 ? d : null;
+    });
+    expect(editIds(ok)).toEqual([edit.id]);
+
+    // The same for a recovery of an event that is waiting.
+    const second = uniquePath("recover-retry");
+    await receiver("/script", { path: second, replies: [{ status: 500 }] });
+    const ep2 = await endpoint(client, second);
+    const since = new Date(Date.now() - 1_000).toISOString();
+    const edit2 = await finishedEdit(client);
+    await atLeast(second, 1);
+    await runInDurableObject(clientObject(client), (_i, state) => {
+      state.storage.sql.exec(
+        "UPDATE endpoint_deliveries SET next_at = ? WHERE endpoint_id = ? AND state = 'queued'",
+        Date.now() + 300_000,
+        ep2.id,
+      );
+    });
+    const rec = await call("POST", `/v1/endpoints/${ep2.id}/recover`, {
+      token: client.api_key,
+      body: { since },
+    });
+    expect(rec.body).toEqual({ events: 1 });
+    const ok2 = await until(async () => {
+      const d = await delivered(second);
+      return d.length >= 1 ? d : null;
+    });
+    expect(editIds(ok2)).toEqual([edit2.id]);
+  });
 });

@@ -1,3 +1,4 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import type { Received } from "../../tools/local/receiver-types";
 
@@ -70,3 +71,13 @@ export async function until<T>(
 
 export const hookUrl = (path: string) => `${receiverBase()}${path}`;
 export const uniquePath = (label: string) => `/hook/${label}/${crypto.randomUUID()}`;
+
+/**
+ * After a test has rewritten an edit object's storage directly (to stand for time passing), the
+ * running instance drops what it had read, as a new instance would not have it.
+ */
+export async function restartEdit(stub: DurableObjectStub<import("../../src/edits/object").EditObject>) {
+  await runInDurableObject(stub, (instance: import("../../src/edits/object").EditObject) =>
+    instance.dropCaches(),
+  );
+}

@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, expect, it } from "vitest";
 import { readConfig } from "../../src/core/config";
 import { hubStub } from "../../src/hub/name";
-import { call, hookUrl, newClient, received, sim, uniquePath, until } from "./helpers";
+import { call, hookUrl, newClient, received, restartEdit, sim, uniquePath, until } from "./helpers";
 
 afterEach(async () => {
   await fetch(`${env.OXEN_BASE_URL.replace(/\/api$/, "")}/_control/faults`, { method: "DELETE" });
@@ -39,6 +39,7 @@ async function unregister(editId: string) {
     state.storage.sql.exec("DELETE FROM meta WHERE key = 'registered_at'");
     await state.storage.deleteAlarm();
   });
+  await restartEdit(env.EDIT.getByName(editId));
 }
 
 // Found by the full chaos run: an edit object aborted between saving the edit and registering
@@ -76,6 +77,7 @@ it("an edit's watchdog alarm registers generations the hub never heard of", asyn
     );
     await state.storage.setAlarm(Date.now() + 60_000);
   });
+  await restartEdit(stub);
   // Finished while nobody knew the generation: the hub keeps it as an orphan until registration.
   await sim(`/generations/${created.body.outputs[0].generation_id}/finish`, { status: "succeeded" });
   await new Promise((r) => setTimeout(r, 200));

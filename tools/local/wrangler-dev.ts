@@ -7,6 +7,8 @@ import { join } from "node:path";
 export interface WranglerDev {
   url: string;
   child: ChildProcess;
+  /** Where wrangler's inspector (Chrome DevTools protocol) listens, for profiles. */
+  inspectorPort: number;
   /** Everything wrangler and the worker printed (when stdio is "pipe"). */
   output(): string;
   stop(): Promise<void>;
@@ -143,5 +145,5 @@ export async function startWranglerDev(opts: {
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { url, child, output, stop };
+  return { url, child, inspectorPort: inspectorPort as number, output, stop };
 }

@@ -1,0 +1,32 @@
+/**
+ * A Durable Object's one alarm, with the time last set kept in memory: the object is the only
+ * one that sets it, so asking storage (`getAlarm`) before every change is a storage read per
+ * state change for nothing. A new instance asks once.
+ */
+export class AlarmSlot {
+  readonly #storage: DurableObjectStorage;
+  /** undefined: not known in this instance yet. */
+  #at: number | null | undefined;
+
+  constructor(storage: DurableObjectStorage) {
+    this.#storage = storage;
+  }
+
+  async set(at: number | null): Promise<void> {
+    if (this.#at === undefined) this.#at = await this.#storage.getAlarm();
+    if (at === this.#at) return;
+    this.#at = at;
+    if (at === null) await this.#storage.deleteAlarm();
+    else await this.#storage.setAlarm(at);
+  }
+
+  /** Whether an alarm is known to be set in this instance (false: none, or not known). */
+  isSet(): boolean {
+    return this.#at !== undefined && this.#at !== null;
+  }
+
+  /** The alarm has fired (the platform cleared it), or storage was wiped: nothing is known. */
+  forget(): void {
+    this.#at = undefined;
+  }
+}
