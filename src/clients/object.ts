@@ -281,6 +281,7 @@ export class ClientObject extends DurableObject<Env> {
           scheduleSeconds: config.retryScheduleSeconds,
           disableAfterSeconds: config.endpointDisableAfterSeconds,
           retentionSeconds: config.retentionSeconds,
+          allowPrivate: config.allowPrivateWebhooks,
         },
         secrets: async () => (this.#record ? liveSecrets(this.#record) : []),
         logAttempt: (editId, attempt) =>

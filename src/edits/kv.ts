@@ -28,11 +28,18 @@ export async function writeSnapshot(kv: KVNamespace, snap: Snapshot, ttlSeconds?
   const expiry = ttlSeconds ? { expirationTtl: Math.max(60, ttlSeconds) } : {};
   await Promise.all([
     kv.put(snapshotKey(edit.id), JSON.stringify(snap), expiry),
-    kv.put(indexKey(snap.client_id, edit.created_at, edit.id), "", {
-      metadata: { status: edit.status },
-      ...expiry,
-    }),
+    writeListEntry(kv, snap, ttlSeconds),
   ]);
+}
+
+/** The edit's entry in its client's list, its status as metadata (the list filters on it). */
+export async function writeListEntry(kv: KVNamespace, snap: Snapshot, ttlSeconds?: number): Promise<void> {
+  const { edit } = snap;
+  const expiry = ttlSeconds ? { expirationTtl: Math.max(60, ttlSeconds) } : {};
+  await kv.put(indexKey(snap.client_id, edit.created_at, edit.id), "", {
+    metadata: { status: edit.status },
+    ...expiry,
+  });
 }
 
 export async function deleteSnapshot(kv: KVNamespace, snap: Snapshot): Promise<void> {
@@ -44,9 +51,16 @@ export async function deleteSnapshot(kv: KVNamespace, snap: Snapshot): Promise<v
 }
 
 export interface ListPage {
-  ids: string[];
+  /** Ids with the status their list entry holds (final once terminal; `queued` while in flight). */
+  entries: { id: string; status: string | undefined }[];
   cursor: string | null;
 }
+
+const FINAL = new Set(["succeeded", "failed", "cancelled"]);
+
+/** Whether a list entry can match a status filter: a final status must match; one in flight may have moved on. */
+const mayMatch = (entry: string | undefined, wanted: string | undefined) =>
+  !wanted || entry === wanted || (!FINAL.has(wanted) && !FINAL.has(entry ?? ""));
 
 /**
  * A page of one client's edit ids, newest first, optionally of one status. Each KV list call asks
@@ -57,21 +71,21 @@ export async function listEditIds(
   clientId: string,
   opts: { limit: number; cursor?: string; status?: string },
 ): Promise<ListPage> {
-  const ids: string[] = [];
+  const entries: ListPage["entries"] = [];
   let cursor = opts.cursor;
   for (let round = 0; round < 50; round++) {
     const page = await kv.list<{ status?: string }>({
       prefix: indexPrefix(clientId),
-      limit: opts.limit - ids.length,
+      limit: opts.limit - entries.length,
       cursor,
     });
     for (const k of page.keys) {
-      if (!opts.status || k.metadata?.status === opts.status)
-        ids.push(k.name.slice(k.name.lastIndexOf(":") + 1));
+      if (mayMatch(k.metadata?.status, opts.status))
+        entries.push({ id: k.name.slice(k.name.lastIndexOf(":") + 1), status: k.metadata?.status });
     }
-    if (page.list_complete) return { ids, cursor: null };
+    if (page.list_complete) return { entries, cursor: null };
     cursor = page.cursor;
-    if (ids.length >= opts.limit) return { ids, cursor };
+    if (entries.length >= opts.limit) return { entries, cursor };
   }
-  return { ids, cursor: cursor ?? null };
+  return { entries, cursor: cursor ?? null };
 }

@@ -1,6 +1,6 @@
 import { isTerminal } from "../core/status";
 import { errorMessage, log } from "../lib/log";
-import { writeSnapshot } from "./kv";
+import { writeListEntry, writeSnapshot } from "./kv";
 import type { EditStore } from "./store";
 import { KV_WRITE_INTERVAL_MS } from "./timers";
 
@@ -40,9 +40,17 @@ export class KvProjection {
     const now = Date.now();
     if (!urgent && now - (this.#store.get("kv_written_at") ?? 0) < KV_WRITE_INTERVAL_MS) return;
     const version = this.#store.get("doc_version") ?? 0;
+    const terminal = isTerminal(snap.edit.status);
+    // In flight, KV holds only the list entry, written once: reads of an unfinished edit ask its
+    // object anyway, so each intermediate state would be two writes nobody reads (KV writes are
+    // the dearest operation here). Terminal: the snapshot and the entry's final status.
+    if (!terminal && (this.#store.get("kv_version") ?? 0) > 0) {
+      this.#store.set("kv_version", version);
+      return;
+    }
     this.#store.set("kv_written_at", now);
     try {
-      await writeSnapshot(this.#kv, snap, isTerminal(snap.edit.status) ? this.#terminalTtlS : undefined);
+      await (terminal ? writeSnapshot(this.#kv, snap, this.#terminalTtlS) : writeListEntry(this.#kv, snap));
       if ((this.#store.get("kv_version") ?? 0) < version) this.#store.set("kv_version", version);
     } catch (e) {
       log("warn", "kv snapshot write failed", { edit_id: snap.edit.id, error: errorMessage(e) });

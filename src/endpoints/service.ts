@@ -2,6 +2,7 @@ import { newId } from "../lib/ids";
 import type { AttemptRow } from "../webhooks/outbox";
 import { nextStep } from "../webhooks/retry";
 import { type AttemptResult, sendWebhook } from "../webhooks/send";
+import { checkWebhookUrl } from "../webhooks/url-safety";
 import {
   afterEndpointAttempt,
   BACKLOG_BATCH,
@@ -21,6 +22,7 @@ export interface EndpointsConfig {
   scheduleSeconds: readonly number[];
   disableAfterSeconds: number;
   retentionSeconds: number;
+  allowPrivate: boolean;
 }
 
 export interface EndpointsDeps {
@@ -225,10 +227,18 @@ export class Endpoints {
 
   /** One attempt of a backlog's head; true when delivered (the next may follow at once). */
   async #send(ep: EndpointRow, attempt: number, event: LoggedEvent): Promise<boolean> {
-    const secrets = await this.#deps.secrets();
+    // URL rules are checked again before every attempt, as for webhooks (the rules may have tightened).
+    const blocked = checkWebhookUrl(ep.url, { allowPrivate: this.#deps.config.allowPrivate });
+    const secrets = blocked ? [] : await this.#deps.secrets();
     const result: AttemptResult =
-      secrets.length === 0
-        ? { status: 0, error: "the client no longer exists", durationMs: 0, retryAfter: null, response: null }
+      blocked || secrets.length === 0
+        ? {
+            status: 0,
+            error: blocked ? `URL not allowed: ${blocked}` : "the client no longer exists",
+            durationMs: 0,
+            retryAfter: null,
+            response: null,
+          }
         : await sendWebhook({
             url: ep.url,
             eventId: event.id,

@@ -5,7 +5,7 @@ import { readConfig } from "../core/config";
 import { isTerminal } from "../core/status";
 import { MAX_EDIT_BYTES, storedBytes } from "../edits/bounds";
 import { editIdForKey, requestFingerprint } from "../edits/idempotency";
-import { listEditIds, readSnapshot, type Snapshot } from "../edits/kv";
+import { listEditIds, type Snapshot } from "../edits/kv";
 import type { EditResult } from "../edits/object";
 import { loadEdit } from "../edits/read";
 import { editApiError } from "../http/edit-failures";
@@ -162,8 +162,13 @@ export const editRoutes = new OpenAPIHono<AppEnv>()
         issues: [{ path: "cursor", message: "not a cursor this API returned" }],
       });
     }
-    const snaps = await Promise.all(page.ids.map((id) => readSnapshot(c.env.EDITS, id)));
-    const data = snaps.flatMap((s) => (s && s.client_id === clientId ? [s.edit] : []));
+    // Finished edits come from KV; those in flight (no snapshot in KV) from their objects.
+    const snaps = await Promise.all(
+      page.entries.map((e) => callObject(c.get("requestId"), "get", () => loadEdit(c.env, e.id))),
+    );
+    const data = snaps.flatMap((s) =>
+      s && s.client_id === clientId && (!status || s.edit.status === status) ? [s.edit] : [],
+    );
     return c.json({ data, next_cursor: page.cursor }, 200);
   })
   .openapi(deleteEdit, async (c) => {

@@ -497,4 +497,28 @@ describe("edit edges", () => {
     );
     expect(left).toHaveLength(0);
   });
+  // KV holds an unfinished edit's list entry only (one write, not one per state): a status filter
+  // and the list's documents must still show where the edit really is, read from its object.
+  it("lists an unfinished edit by its live status, with no snapshot in KV until it ends", async () => {
+    const { client, id, generationId } = await heldEdit();
+    // What the hub does when it learns the job started.
+    await env.EDIT.getByName(id).applyUpdates([{ generation_id: generationId, status: "processing" }]);
+    const live = (await call("GET", `/v1/edits/${id}`, { token: client.api_key })).body;
+    expect(live.status).toBe("processing");
+    expect(await kvSnapshot(id)).toBeNull();
+    const entries = await env.EDITS.list<{ status: string }>({ prefix: `list:${client.id}:` });
+    expect(entries.keys.map((k) => k.metadata?.status)).toEqual(["queued"]);
+    const processing = await call("GET", "/v1/edits?status=processing", { token: client.api_key });
+    expect(processing.body.data).toEqual([live]);
+    expect((await call("GET", "/v1/edits?status=queued", { token: client.api_key })).body.data).toEqual([]);
+    expect((await call("GET", "/v1/edits", { token: client.api_key })).body.data).toEqual([live]);
+
+    await sim(`/generations/${generationId}/finish`, { status: "succeeded" });
+    await until(async () => (await kvSnapshot(id))?.edit.status === "succeeded");
+    const done = await env.EDITS.list<{ status: string }>({ prefix: `list:${client.id}:` });
+    expect(done.keys.map((k) => k.metadata?.status)).toEqual(["succeeded"]);
+    expect((await call("GET", "/v1/edits?status=processing", { token: client.api_key })).body.data).toEqual(
+      [],
+    );
+  });
 });
