@@ -1,5 +1,5 @@
-import { type Bench, createEdit, OXEN_KEY } from "./harness.ts";
-import { percentile, pool, sleep } from "./stats.ts";
+import { type Bench, OXEN_KEY, relayTarget, type Target } from "./harness.ts";
+import { percentile, pool, sleep, waitForPrefix } from "./stats.ts";
 
 export interface LatencyResult {
   jobs: number;
@@ -8,6 +8,8 @@ export interface LatencyResult {
   pollP50: number;
   pollP99: number;
   lost: number;
+  /** The runtime's CPU time over the run (enqueue, completion and delivery of every job), per job. */
+  cpuMsPerJob: number;
 }
 
 const TERMINAL = new Set(["succeeded", "failed", "cancelled"]);
@@ -15,37 +17,44 @@ const TERMINAL = new Set(["succeeded", "failed", "cancelled"]);
 /**
  * Completion → webhook, against the alternative Oxen's docs give: a client polling
  * GET /ai/queue/{id} every 2 s. The same jobs feed both; each starts its poller when enqueued.
+ * `relay*` are the target's figures (the relay's, or the baseline's when given the baseline).
  */
 export async function notificationLatency(
-  bench: Bench,
+  target: Target | Bench,
   jobs: number,
   perSecond: number,
 ): Promise<LatencyResult> {
+  const t = "relay" in target ? relayTarget(target) : target;
+  const prefix = `/${t.name}-lat-${Math.random().toString(36).slice(2, 8)}/`;
   const pollSeen = new Map<string, number>();
   const pollers: Promise<void>[] = [];
   const paths = new Map<string, string>();
+  const cpu = t.cpuMs();
   const startedAt = performance.now();
   await pool(jobs, 16, async (i) => {
     // A steady rate: job i is due at i / perSecond.
     const due = startedAt + (i * 1000) / perSecond;
     const wait = due - performance.now();
     if (wait > 0) await sleep(wait);
-    const path = `/lat/${i}`;
-    const edit = await createEdit(bench, i, { webhook: `${bench.receiver.url}${path}` });
-    const gen = edit.outputs[0]?.generation_id as string;
+    const path = `${prefix}${i}`;
+    const gen = await t.create(i, [`${t.receiver.url}${path}`]);
     paths.set(gen, path);
-    pollers.push(poll(bench, gen, pollSeen));
+    pollers.push(poll(t, gen, pollSeen));
     // The job's work takes a moment; then Oxen finishes it.
-    setTimeout(() => bench.sim.sim.finish(gen, "succeeded"), 300);
+    setTimeout(() => t.sim.sim.finish(gen, "succeeded"), 300);
   });
   await Promise.all(pollers);
-  await bench.receiver.waitFor((all) => all.filter((r) => r.path.startsWith("/lat/")).length >= jobs, 60_000);
+  await waitForPrefix(t.receiver, prefix, jobs, 60_000);
+  const cpuMsPerJob = (t.cpuMs() - cpu) / jobs;
+  const arrived = new Map(
+    t.receiver.received.filter((r) => r.path.startsWith(prefix)).map((r) => [r.path, r]),
+  );
   const relay: number[] = [];
   const polled: number[] = [];
   let lost = 0;
   for (const [gen, path] of paths) {
-    const emitted = bench.emittedAt.get(gen);
-    const hook = bench.receiver.on(path)[0];
+    const emitted = t.emittedAt.get(gen);
+    const hook = arrived.get(path);
     const seen = pollSeen.get(gen);
     if (emitted === undefined || !hook) {
       lost++;
@@ -61,12 +70,13 @@ export async function notificationLatency(
     pollP50: percentile(polled, 50),
     pollP99: percentile(polled, 99),
     lost,
+    cpuMsPerJob,
   };
 }
 
-async function poll(bench: Bench, gen: string, seen: Map<string, number>): Promise<void> {
+async function poll(t: Target, gen: string, seen: Map<string, number>): Promise<void> {
   for (let i = 0; i < 60; i++) {
-    const res = await fetch(`${bench.sim.baseUrl}/ai/queue/${gen}`, {
+    const res = await fetch(`${t.sim.baseUrl}/ai/queue/${gen}`, {
       headers: { authorization: `Bearer ${OXEN_KEY}` },
     });
     const body = (await res.json()) as { status: string };

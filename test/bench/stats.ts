@@ -27,3 +27,27 @@ export async function pool<T>(
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Waits until `want` requests under `prefix` have arrived (polled: a predicate run on every
+ * arrival would cost the load generator O(n²) in a burst), or `timeoutMs` has passed; answers how
+ * many arrived (the caller counts what is lost).
+ */
+export async function waitForPrefix(
+  receiver: { received: { path: string }[] },
+  prefix: string,
+  want: number,
+  timeoutMs: number,
+): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let seen = 0;
+  let from = 0;
+  for (;;) {
+    const all = receiver.received;
+    if (from > all.length) from = seen = 0;
+    for (; from < all.length; from++) if (all[from]?.path.startsWith(prefix)) seen++;
+    if (seen >= want) return seen;
+    if (Date.now() > deadline) return seen;
+    await sleep(50);
+  }
+}
