@@ -1,45 +1,71 @@
+import { availableParallelism } from "node:os";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import type { Plugin } from "vite";
 import { defineConfig } from "vitest/config";
-import { freePorts } from "./tools/local/wrangler-dev.ts";
+import { BaseSequencer, type TestSpecification } from "vitest/node";
+import { closeLoopbacks, startLoopback } from "./test/support/loopback.ts";
 
-// Picked here because workerd's bindings are fixed when the config loads; global-setup listens on them.
-const [simPort, receiverPort] = await freePorts(2);
-process.env.TEST_SIM_PORT ??= String(simPort);
-process.env.TEST_RECEIVER_PORT ??= String(receiverPort);
-
-const workerd = (extraBindings: Record<string, string> = {}) =>
-  cloudflareTest({
-    wrangler: { configPath: "./wrangler.toml" },
-    miniflare: {
-      bindings: {
-        ADMIN_TOKEN: "test-admin-token-0000000000000000000000",
-        OXEN_API_KEY: "sim_test_key",
-        OXEN_BASE_URL: `http://127.0.0.1:${process.env.TEST_SIM_PORT}/api`,
-        ALLOW_PRIVATE_WEBHOOKS: "true",
-        WEBHOOK_RETRY_SCHEDULE: "1,1,1",
-        WEBHOOK_TIMEOUT_MS: "2000",
-        ENCRYPTION_KEY: "dGVzdC1lbmNyeXB0aW9uLWtleS0zMi1ieXRlcy0wMDA=",
-        ALLOWED_MODELS: "qwen-image-edit-2511,flux-kontext-dev,some-new-edit-model,no-such-model",
-        ...extraBindings,
+// Bindings are resolved each time vitest starts a workerd, which is once per test file: each file
+// gets a simulator and a receiver of its own (test/support/loopback.ts), so files run in parallel.
+const workerd = () =>
+  cloudflareTest(async () => {
+    const { oxenBaseUrl, receiverUrl } = await startLoopback();
+    return {
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: {
+        bindings: {
+          ADMIN_TOKEN: "test-admin-token-0000000000000000000000",
+          OXEN_API_KEY: "sim_test_key",
+          OXEN_BASE_URL: oxenBaseUrl,
+          ALLOW_PRIVATE_WEBHOOKS: "true",
+          WEBHOOK_RETRY_SCHEDULE: "1,1,1",
+          WEBHOOK_TIMEOUT_MS: "2000",
+          ENCRYPTION_KEY: "dGVzdC1lbmNyeXB0aW9uLWtleS0zMi1ieXRlcy0wMDA=",
+          ALLOWED_MODELS: "qwen-image-edit-2511,flux-kontext-dev,some-new-edit-model,no-such-model",
+          TEST_RECEIVER_URL: receiverUrl,
+        },
       },
-    },
+    };
   });
 
+/** Stops the per-file simulators and receivers when the run ends. */
+const loopbackTeardown: Plugin = {
+  name: "loopback-teardown",
+  configureVitest({ vitest }) {
+    vitest.onClose(closeLoopbacks);
+  },
+};
+
+/**
+ * The e2e files first: each starts `wrangler dev` and they are the longest (the chaos run most of
+ * all), so started last they would end the run alone. Then vitest's own order.
+ */
+class E2eFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const e2e = (f: TestSpecification) => f.moduleId.includes("/test/e2e/");
+    return [...sorted.filter(e2e), ...sorted.filter((f) => !e2e(f))];
+  }
+}
+
 export default defineConfig({
+  plugins: [loopbackTeardown],
   test: {
+    // Most of a test's time is spent waiting (on workerd, wrangler dev, the simulator, timers), not
+    // computing: more files than cores at once.
+    maxWorkers: Math.max(3, availableParallelism()),
+    sequence: { sequencer: E2eFirst },
     projects: [
       {
         plugins: [workerd()],
-        test: { name: "unit", include: ["src/**/*.test.ts"] },
+        // Pure functions with no bindings in use: one workerd serves every file.
+        test: { name: "unit", include: ["src/**/*.test.ts"], isolate: false },
       },
       {
-        plugins: [workerd({ TEST_RECEIVER_URL: `http://127.0.0.1:${process.env.TEST_RECEIVER_PORT}` })],
+        plugins: [workerd()],
         test: {
           name: "integration",
           include: ["test/worker/**/*.test.ts"],
-          globalSetup: ["./test/support/global-setup.ts"],
-          // One shared simulator: files that steer it must not overlap.
-          fileParallelism: false,
           testTimeout: 30_000,
         },
       },
@@ -47,9 +73,19 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
-          include: ["tools/**/*.test.ts", "test/e2e/**/*.test.ts", "test/layout/**/*.test.ts"],
+          include: ["test/e2e/**/*.test.ts", "test/layout/**/*.test.ts"],
           testTimeout: 60_000,
           hookTimeout: 90_000,
+        },
+      },
+      {
+        test: {
+          name: "tools",
+          environment: "node",
+          include: ["tools/**/*.test.ts"],
+          // The simulator's tests time streams to within tens of milliseconds: they run one file at
+          // a time, after the rest (the machine is then theirs), as they did before files ran side by side.
+          fileParallelism: false,
         },
       },
     ],

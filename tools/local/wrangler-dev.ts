@@ -55,11 +55,27 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
   });
 }
 
+type StartOptions = Parameters<typeof startOnce>[0];
+
 /**
  * Runs the worker under `wrangler dev` in its own process group, so that stopping it (on failure
  * too) takes workerd down with it: a stray workerd breaks the next run.
+ *
+ * A port found free may be taken by another process before wrangler binds it (test files start
+ * their relays side by side): when this function chose the ports, it tries again with new ones.
  */
-export async function startWranglerDev(opts: {
+export async function startWranglerDev(opts: StartOptions): Promise<WranglerDev> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(opts);
+    } catch (error) {
+      const taken = error instanceof Error && error.message.includes("Address already in use");
+      if (!taken || opts.port !== undefined || attempt >= 3) throw error;
+    }
+  }
+}
+
+async function startOnce(opts: {
   vars: Record<string, string>;
   port?: number;
   persistTo?: string;
