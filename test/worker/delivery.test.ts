@@ -1,7 +1,17 @@
 import { abortAllDurableObjects } from "cloudflare:test";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import { ADMIN, call, hookUrl, newClient, received, receiver, uniquePath, until } from "./helpers";
+import {
+  ADMIN,
+  call,
+  hookUrl,
+  newClient,
+  outboxIdle,
+  received,
+  receiver,
+  uniquePath,
+  until,
+} from "./helpers";
 
 // The schedule under test is "1,1,1" seconds (±20%), the timeout 2 s: see vitest.config.ts.
 const body = (webhook: string) => ({ prompt: "p", input_image: ["https://example.com/a.png"], webhook });
@@ -28,7 +38,7 @@ describe("webhook delivery", () => {
   it("stops at once on 410", async () => {
     const { client, path, id } = await editWithScript([{ status: 410 }]);
     await atLeast(path, 1);
-    await new Promise((r) => setTimeout(r, 2_000));
+    await outboxIdle(id);
     expect(await received(path)).toHaveLength(1);
     const log = await deliveries(client.api_key, id);
     expect(log).toEqual([
@@ -87,7 +97,7 @@ describe("webhook delivery", () => {
     });
     expect(log.map((d) => d.attempt)).toEqual([1, 2, 3, 4]);
     expect(log[3].next_attempt_at).toBeNull();
-    await new Promise((r) => setTimeout(r, 1_500));
+    await outboxIdle(id);
     expect(await received(path)).toHaveLength(4);
 
     const again = await call("POST", `/v1/edits/${id}/redeliver`, { token: client.api_key });

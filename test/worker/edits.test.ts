@@ -1,6 +1,6 @@
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import { call, hookUrl, newClient, received, receiver, sim, uniquePath, until } from "./helpers";
+import { call, hookUrl, newClient, outboxIdle, received, receiver, sim, uniquePath, until } from "./helpers";
 
 const body = (extra: Record<string, unknown> = {}) => ({
   prompt: "Add a funny hat",
@@ -142,7 +142,7 @@ describe("POST /v1/edits", () => {
       "succeeded",
     ]);
     const hooks = await until(async () => ((await received(path)).length ? received(path) : null));
-    await new Promise((r) => setTimeout(r, 300));
+    await outboxIdle(res.body.id);
     expect(await received(path)).toHaveLength(1);
     expect(JSON.parse(hooks[0]!.body).data.outputs).toHaveLength(3);
   });
@@ -151,7 +151,10 @@ describe("POST /v1/edits", () => {
     const client = await newClient();
     const path = uniquePath("retry");
     await receiver("/script", { path, replies: [{ status: 500 }, { status: 0 }, { status: 204 }] });
-    await call("POST", "/v1/edits", { token: client.api_key, body: body({ webhook: hookUrl(path) }) });
+    const res = await call("POST", "/v1/edits", {
+      token: client.api_key,
+      body: body({ webhook: hookUrl(path) }),
+    });
     const hooks = await until(async () => {
       const r = await received(path);
       return r.length >= 3 ? r : null;
@@ -162,7 +165,7 @@ describe("POST /v1/edits", () => {
     expect(hooks[1]!.at - hooks[0]!.at).toBeGreaterThanOrEqual(750);
     for (const h of hooks)
       expect(() => new Webhook(client.webhook_secret).verify(h.body, h.headers)).not.toThrow();
-    await new Promise((r) => setTimeout(r, 1_500));
+    await outboxIdle(res.body.id);
     expect(await received(path)).toHaveLength(3);
   });
 
@@ -174,7 +177,7 @@ describe("POST /v1/edits", () => {
       body: body({ webhooks: [{ url: hookUrl(path), events: ["edit.failed"] }] }),
     });
     await waitTerminal(client.api_key, res.body.id);
-    await new Promise((r) => setTimeout(r, 300));
+    await outboxIdle(res.body.id);
     expect(await received(path)).toHaveLength(0);
   });
 });

@@ -1,5 +1,6 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
+import { Outbox } from "../../src/webhooks/outbox";
 import type { Received } from "../../tools/local/receiver-types";
 
 export const ADMIN = "test-admin-token-0000000000000000000000";
@@ -68,6 +69,19 @@ export async function until<T>(
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * Resolves once the edit's outbox has no delivery pending or in flight: every webhook it was going
+ * to send (a retry, a duplicate, a redelivery) has been answered, so what the receiver holds is
+ * final. Every webhook goes out through the outbox, so there is no need to wait and see.
+ */
+export const outboxIdle = (editId: string) =>
+  until(() =>
+    runInDurableObject(
+      env.EDIT.getByName(editId),
+      (_i, state) => new Outbox(state.storage.sql).nextDue() === null,
+    ),
+  );
 
 export const hookUrl = (path: string) => `${receiverBase()}${path}`;
 export const uniquePath = (label: string) => `/hook/${label}/${crypto.randomUUID()}`;

@@ -11,6 +11,7 @@ import {
   ADMIN,
   call,
   hookUrl,
+  outboxIdle,
   received,
   receiver,
   receiverBase,
@@ -152,7 +153,7 @@ describe("contract v1.2: tenancy", () => {
     const retryAfter = Number(again.headers.get("retry-after"));
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(60);
-    await sleep(2_500);
+    await outboxIdle(a);
     expect(await received(ok)).toHaveLength(2);
 
     // A redelivery answered 500 is one attempt: no schedule follows (the schedule is 1 s).
@@ -162,7 +163,7 @@ describe("contract v1.2: tenancy", () => {
     ]);
     expect((await req("POST", `/v1/edits/${b}/redeliver`, { token: c.api_key })).status).toBe(202);
     await atLeast(failing, 2);
-    await sleep(3_000);
+    await outboxIdle(b);
     expect(await received(failing)).toHaveLength(2);
     const log = await until(async () => {
       const l = await deliveries(c.api_key, b);
@@ -181,7 +182,7 @@ describe("contract v1.2: tenancy", () => {
     const r = await req("POST", `/v1/edits/${d}/redeliver`, { token: c.api_key });
     expect(r.status).toBe(202);
     await atLeast(sibling, 2);
-    await sleep(2_000);
+    await outboxIdle(d);
     expect(await received(gone)).toHaveLength(1);
     expect(await received(sibling)).toHaveLength(2);
   });
@@ -206,7 +207,7 @@ describe("contract v1.2: tenancy", () => {
     const retryAfter = Number(res.headers.get("retry-after"));
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(3_600);
-    await sleep(1_500);
+    await outboxIdle(id);
     expect(await received(path)).toHaveLength(1);
   });
 
@@ -352,7 +353,7 @@ describe("contract v1.2: tenancy", () => {
     expect(res.status).toBe(202);
     expect(res.body.webhooks).toEqual([{ url: hookUrl(path), events: ["edit.succeeded", "edit.failed"] }]);
     await atLeast(path, 1);
-    await sleep(2_000);
+    await outboxIdle(res.body.id);
     expect(await received(path)).toHaveLength(1);
     const log = await deliveries(c.api_key, res.body.id);
     expect(log).toHaveLength(1);
@@ -850,7 +851,7 @@ describe("contract v1.2: tenancy", () => {
     });
     expect(res.status).toBe(202);
     await atLeast(path, 1);
-    await sleep(2_000);
+    await outboxIdle(res.body.id);
     expect(await received(path)).toHaveLength(1);
     expect(res.body.webhooks).toHaveLength(1);
   });
