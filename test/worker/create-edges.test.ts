@@ -1,6 +1,7 @@
 import { abortAllDurableObjects, listDurableObjectIds, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
+import { ENQUEUE_SETTLE_MS } from "../../src/edits/creation";
 import { editIdForKey } from "../../src/edits/idempotency";
 import { call, newClient, sim, simBase, until } from "./helpers";
 
@@ -36,6 +37,22 @@ const dataUrl = (base64Chars: number) => {
   const filler = Math.max(0, Math.floor((base64Chars - 12) / 4) * 4);
   return `data:image/png;base64,${signature}${"A".repeat(filler)}`;
 };
+
+/**
+ * Moves the start of the create's stored intent ENQUEUE_SETTLE_MS back, as if the retry that
+ * follows came that much later: it looks for the job on Oxen at once instead of waiting for an
+ * enqueue that might still be on its way (the wait itself is the subject of the reset tests below).
+ */
+async function ageIntent(clientId: string, key: string) {
+  const id = await editIdForKey(clientId, key);
+  await runInDurableObject(env.EDIT.getByName(id), (_i, state) => {
+    const moved = state.storage.sql.exec(
+      "UPDATE intent SET started_at = started_at - ?",
+      ENQUEUE_SETTLE_MS,
+    ).rowsWritten;
+    expect(moved).toBe(1);
+  });
+}
 
 async function waitStatus(apiKey: string, id: string, status: string) {
   return until(async () => {
@@ -188,6 +205,7 @@ describe("an enqueue whose outcome is uncertain (Oxen 500)", () => {
     const generationId = ((await made.json()) as { generations: { generation_id: string }[] }).generations[0]!
       .generation_id;
 
+    await ageIntent(client.id, headers["idempotency-key"]);
     const retried = await call("POST", "/v1/edits", { token: client.api_key, body, headers });
     expect(retried.status).toBe(202);
     expect(retried.body.outputs.map((o: { generation_id: string }) => o.generation_id)).toEqual([
@@ -217,6 +235,7 @@ describe("an enqueue whose outcome is uncertain (Oxen 500)", () => {
     const first = await call("POST", "/v1/edits", { token: client.api_key, body, headers });
     expect(first.status).toBe(502);
 
+    await ageIntent(client.id, headers["idempotency-key"]);
     const retried = await call("POST", "/v1/edits", { token: client.api_key, body, headers });
     expect(retried.status).toBe(202);
     expect(await jobsFor(prompt)).toHaveLength(1);
