@@ -35,6 +35,16 @@ export interface ChaosOptions {
    * switched off `forMs` later (the silent stream stays until someone drops it).
    */
   silentWindows: { at: number; forMs: number }[];
+  /**
+   * Endpoints each client has (contract v1.1), their receivers failing like the edits' own; the
+   * second one takes edit.succeeded and edit.failed only.
+   */
+  endpointsPerClient: number;
+  /**
+   * One more endpoint per client, paused from the start and resumed once the clients' event logs
+   * hold this share of the edits (or when every edit's fate was played), so that it holds them.
+   */
+  pausedEndpoint: { resumeAt: number } | null;
   timeLimitMs: number;
   log?: (line: string) => void;
   /** Where to write everything the relay printed (both runtimes), for a repro; not written if unset. */
@@ -61,6 +71,8 @@ export const DEFAULT_CHAOS: ChaosOptions = {
     { at: 0.15, forMs: 20_000 },
     { at: 0.8, forMs: 10_000 },
   ],
+  endpointsPerClient: 2,
+  pausedEndpoint: { resumeAt: 0.4 },
   timeLimitMs: 8 * 60_000,
 };
 

@@ -1,4 +1,5 @@
 import type { Receiver } from "../../tools/local/receiver.ts";
+import { type ChaosEndpoints, type EndpointOutcome, endpointFigures, endpointsOk } from "./endpoints.ts";
 import type { ChaosOptions, Tracked } from "./options.ts";
 import { type Redelivery, redeliveryOutcome } from "./redelivery.ts";
 import type { Answer, RelayClient } from "./relay.ts";
@@ -39,6 +40,7 @@ export interface RunFacts {
   redeliveries: Redelivery[];
   slowEdits: number;
   silent: { windows: number; closed: number };
+  endpoints: ChaosEndpoints;
   /** Creates refused with anything but 2xx after retries (the edit then not tracked), harness steps that failed. */
   problems: string[];
   started: number;
@@ -78,6 +80,8 @@ export interface ChaosReport {
   redeliveredPairs: number;
   redeliveriesLost: number;
   redeliveriesWrong: number;
+  /** The clients' endpoints against their event logs (see endpoints.ts). */
+  endpoints: Omit<EndpointOutcome, "perEndpoint" | "wrong">;
   ok: boolean;
 }
 
@@ -223,6 +227,11 @@ export function buildReport(f: RunFacts): ChaosReport {
     }
   }
 
+  // The clients' endpoints: every logged event at every endpoint subscribed to it, the pause held.
+  const atEndpoints = f.endpoints.outcome(tracked);
+  const { perEndpoint: _, wrong: endpointWrong, ...endpoints } = atEndpoints;
+  wrong.push(...endpointWrong);
+
   for (const line of [...f.problems, ...wrong, ...relay.forbidden].slice(0, 30))
     console.error(`chaos: wrong: ${line}`);
 
@@ -245,10 +254,11 @@ export function buildReport(f: RunFacts): ChaosReport {
     ["webhook (edit, URL) pairs expected", expectedDeliveries],
     ["  delivered (a 2xx at least once)", delivered],
     ["  lost", lost],
-    ["webhook attempts received", receiver.received.length],
+    ["webhook attempts received (endpoints' included)", receiver.received.length],
     ["  accepted more than once (same webhook-id)", duplicates],
     ["  pairs that saw two different webhook-ids", duplicatesWithOtherId],
     ["  bad signatures", badSignatures],
+    ...endpointFigures(atEndpoints, f.endpoints.faults),
     ["relay 5xx not allowed (500, or not a deliberate 502/503)", relay5xx],
     ...Object.entries(allowed).map(([k, v]): [string, number] => [`relay ${k}`, v]),
     ["relay answers by status", list(relay.byStatus)],
@@ -303,7 +313,8 @@ export function buildReport(f: RunFacts): ChaosReport {
     oversizeWrong === 0 &&
     oversizeRefused + largeAccepted === o.oversize &&
     redeliveriesLost === 0 &&
-    redeliveriesWrong === 0;
+    redeliveriesWrong === 0 &&
+    endpointsOk(atEndpoints);
   return {
     figures,
     edits: tracked.length,
@@ -335,6 +346,7 @@ export function buildReport(f: RunFacts): ChaosReport {
     redeliveredPairs,
     redeliveriesLost,
     redeliveriesWrong,
+    endpoints,
     ok,
   };
 }

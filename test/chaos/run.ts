@@ -5,6 +5,7 @@ import { Receiver } from "../../tools/local/receiver.ts";
 import { startWranglerDev, type WranglerDev } from "../../tools/local/wrangler-dev.ts";
 import { mulberry32 } from "../../tools/simulator/random.ts";
 import { type RunningSimulator, startSimulator } from "../../tools/simulator/server.ts";
+import { ChaosEndpoints } from "./endpoints.ts";
 import { applySimulatorFaults, queueEnqueue429, receiverReply, SilentStreams } from "./faults.ts";
 import { type ChaosOptions, DEFAULT_CHAOS, isRacing, isSlow, type Tracked } from "./options.ts";
 import { redeliveryOutcome, SlowReceivers } from "./redelivery.ts";
@@ -18,9 +19,10 @@ export { DEFAULT_CHAOS, formatTable };
  * The chaos run: many edits with several webhooks each, against a simulated Oxen with every
  * fault switched on (silent streams for a while, racing Idempotency-Keys under enqueue 429s
  * among them), receivers that fail about 30% of attempts or answer slowly while a redelivery is
- * asked, oversize inputs, Durable Objects aborted mid-run and once the whole runtime stopped and
- * started again on the same persisted storage. Loopback only, bounded in count and time. Ends
- * with what was lost, duplicated or answered wrongly (nothing, or it failed).
+ * asked, oversize inputs, each client's endpoints (failing receivers, one paused and resumed later),
+ * Durable Objects aborted mid-run and once the whole runtime stopped and started again on the
+ * same persisted storage. Loopback only, bounded in count and time. Ends with what was lost,
+ * duplicated or answered wrongly (nothing, or it failed).
  */
 const ADMIN = "chaos-admin-token-00000000000000000000000";
 const OXEN_KEY = "sim_chaos_key";
@@ -102,8 +104,12 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
         },
       );
     });
+    // The clients' endpoints (v1.1): failing like any receiver, one paused until later in the run.
+    const endpoints = new ChaosEndpoints(relay, receiver, clients, o);
     receiver.policy = (path) =>
-      slow.reply(path) ?? receiverReply(random, o.receiverFailure, o.webhookTimeoutMs, counts.receiverFaults);
+      slow.reply(path) ??
+      endpoints.reply(path) ??
+      receiverReply(random, o.receiverFailure, o.webhookTimeoutMs, counts.receiverFaults);
 
     const vars = {
       OXEN_BASE_URL: oxen.baseUrl,
@@ -123,6 +129,16 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
       if (res.status !== 201) throw new Error(`chaos: POST /v1/clients answered ${res.status}`);
       clients.push(res.body);
     }
+    await endpoints.setup();
+
+    const resumed = o.pausedEndpoint
+      ? endpoints
+          .resumeWhenLogged(Math.ceil(o.edits * o.pausedEndpoint.resumeAt), deadline)
+          .then(() => say("chaos: paused endpoints resumed"))
+          .catch((e) => {
+            problems.push(`resume: ${e}`);
+          })
+      : Promise.resolve();
 
     let restarting: Promise<void> | null = null;
 
@@ -298,7 +314,8 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
       }),
     );
     await Promise.all(fates);
-    await Promise.all(background);
+    endpoints.release();
+    await Promise.all([...background, resumed]);
     say(`chaos: ${tracked.length} edits submitted in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     for (const stop of stopTimers) stop();
     await silence.off();
@@ -326,6 +343,8 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
         }),
       );
     }
+    const at = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
+    say(`chaos: every edit terminal at ${at()}`);
     const delivered = (path: string) => receiver.on(path).some((r) => is2xx(r.answered));
     while (Date.now() < deadline && tracked.some((t) => t.paths.some((p) => !delivered(p)))) await sleep(500);
     await slow.settled();
@@ -334,6 +353,10 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
         (r) => !is2xx(r.answer?.status ?? 0) || redeliveryOutcome(r, receiver).missing.length === 0,
       );
     while (Date.now() < deadline && !redelivered()) await sleep(500);
+    say(`chaos: webhooks and redeliveries settled at ${at()}`);
+    // Every event of each client's log at each endpoint subscribed to its type.
+    await endpoints.settle(tracked, deadline);
+    say(`chaos: endpoints settled at ${at()}`);
 
     const state = await fetch(`${oxen.url}/_control/state`).then((r) => r.json());
     return buildReport({
@@ -347,6 +370,7 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
       redeliveries: slow.asked,
       slowEdits: slow.edits,
       silent: { windows: silence.windows, closed: silence.closed },
+      endpoints,
       problems,
       started,
       options: o,

@@ -3,8 +3,8 @@ import { formatTable, runChaos } from "../chaos/run.ts";
 
 // The chaos run in small: every fault at once, aborts, one runtime restart on the same storage, a
 // silent-stream window, racing Idempotency-Keys under enqueue 429s, oversize inputs, and
-// redeliveries asked while a slow receiver holds the first attempt. `npm run chaos` is the full
-// run (docs/reliability.md).
+// redeliveries asked while a slow receiver holds the first attempt, and each client's endpoints
+// (failing receivers, one paused and resumed). `npm run chaos` is the full run (docs/reliability.md).
 it("loses nothing under every fault at once", async () => {
   const report = await runChaos({
     edits: 40,
@@ -39,5 +39,18 @@ it("loses nothing under every fault at once", async () => {
   expect(report.redeliveriesLost).toBe(0);
   expect(report.redeliveriesWrong).toBe(0);
   expect(report.silentStreams).toBeGreaterThan(0);
+  // The clients' endpoints: every event of each log at every endpoint subscribed to it, with its
+  // id; the paused one got nothing before its resume, then what it held in the log's order.
+  expect(report.endpoints.endpoints).toBe(9);
+  expect(report.endpoints.pairs).toBeGreaterThan(0);
+  expect(report.endpoints.lost).toBe(0);
+  expect(report.endpoints.strays).toBe(0);
+  expect(report.endpoints.unsubscribed).toBe(0);
+  expect(report.endpoints.badSignatures).toBe(0);
+  expect(report.endpoints.logMissing).toBe(0);
+  expect(report.endpoints.logWrong).toBe(0);
+  expect(report.endpoints.held).toBeGreaterThan(0);
+  expect(report.endpoints.heldOutOfOrder).toBe(0);
+  expect(report.endpoints.beforeResume).toBe(0);
   expect(report.ok).toBe(true);
 }, 180_000);
