@@ -271,10 +271,13 @@ export class Endpoints {
         this.#deps.countWebhook(event.model, false);
         goOn = true;
       } else {
-        // Its retries are spent; the events queued behind it waited with it and fail with it.
+        // Its retries are spent. Those behind it that are as old as a whole schedule fail with it
+        // (each event gets about the window a webhook would); the next one goes on at once.
         this.store.setDelivery(ep.id, event.seq, "failed", attempt, null);
-        const n = this.store.failQueued(ep.id, Number.MAX_SAFE_INTEGER);
+        const windowMs = this.#deps.config.scheduleSeconds.reduce((a, b) => a + b, 0) * 1000;
+        const n = this.store.failQueuedOlderThan(ep.id, now - windowMs);
         for (let i = 0; i <= n; i++) this.#deps.countWebhook(event.model, false);
+        goOn = true;
       }
     }
     this.#health(ep.id, ok, now);

@@ -280,12 +280,17 @@ export class EndpointStore {
       .one().t;
   }
 
-  /** The events behind a head whose retries ran out (they waited with it): failed, kept for recovery. */
-  failQueued(endpointId: string, upToSeq: number): number {
+  /**
+   * Behind a head whose retries ran out: the queued events that have waited as long as a whole
+   * retry schedule fail too (they had their window); younger ones keep waiting, in order.
+   */
+  failQueuedOlderThan(endpointId: string, createdBefore: number): number {
     return this.#sql.exec(
-      "UPDATE endpoint_deliveries SET state = 'failed', next_at = NULL WHERE endpoint_id = ? AND state = 'queued' AND seq <= ?",
+      `UPDATE endpoint_deliveries SET state = 'failed', next_at = NULL
+       WHERE endpoint_id = ? AND state = 'queued'
+       AND seq IN (SELECT seq FROM event_log WHERE created_at <= ?)`,
       endpointId,
-      upToSeq,
+      createdBefore,
     ).rowsWritten;
   }
 

@@ -403,4 +403,42 @@ describe("endpoints", () => {
     });
     expect(editIds(ok2)).toEqual([edit2.id]);
   });
+  // Fault: when the oldest event's retries ran out, every event queued behind it failed with it,
+  // even one that had waited a moment: an endpoint down a little longer than one window lost
+  // events that a webhook would still have delivered.
+  it("fails only the events that waited a whole retry window when the oldest one gives up", async () => {
+    const client = await newClient();
+    const path = uniquePath("window");
+    await receiver("/script", { path, replies: [{ status: 500 }, { status: 500 }] });
+    const ep = await endpoint(client, path);
+    const a = await finishedEdit(client);
+    await atLeast(path, 1);
+    await call("PATCH", `/v1/endpoints/${ep.id}`, { token: client.api_key, body: { status: "paused" } });
+    const b = await finishedEdit(client);
+    const c = await finishedEdit(client);
+    const ids = (await logged(client)).data.map((e) => e.id);
+    // A is one attempt from its last (schedule 1,1,1 here); A and C are older than the window, B is not.
+    await runInDurableObject(clientObject(client), (_i, state) => {
+      const sql = state.storage.sql;
+      sql.exec(
+        "UPDATE endpoint_deliveries SET attempts = 3 WHERE seq = (SELECT seq FROM event_log WHERE id = ?)",
+        ids[0],
+      );
+      sql.exec("UPDATE event_log SET created_at = ? WHERE id IN (?, ?)", Date.now() - 60_000, ids[0], ids[2]);
+    });
+    await call("PATCH", `/v1/endpoints/${ep.id}`, { token: client.api_key, body: { status: "active" } });
+    const hooks = await atLeast(path, 3);
+    expect(editIds(hooks)).toEqual([a.id, a.id, b.id]);
+    expect(hooks.map((h) => h.answered)).toEqual([500, 500, 200]);
+    const states = await runInDurableObject(clientObject(client), (_i, state) =>
+      state.storage.sql
+        .exec<{ state: string }>("SELECT state FROM endpoint_deliveries ORDER BY seq")
+        .toArray()
+        .map((r) => r.state),
+    );
+    expect(states).toEqual(["failed", "delivered", "failed"]);
+    // C is kept for recovery, not sent.
+    await runDurableObjectAlarm(clientObject(client));
+    expect(editIds(await received(path))).not.toContain(c.id);
+  });
 });
