@@ -68,8 +68,15 @@ export async function createOnce(d: CreateDeps, req: CreateEditRequest): Promise
     d.store.set("registration_check_at", now + REGISTRATION_RETRY_MS);
     d.store.set("deadline_at", now + maxEditSeconds * 1000);
   });
-  await d.ctx.storage.setAlarm(now + REGISTRATION_RETRY_MS);
-  await d.register(snap);
+  await d.schedule();
+  // Registered off the answer's path: the hub keeps a completion for a generation it does not
+  // know yet until the registration comes, and the alarm just armed registers if this one fails.
+  d.ctx.waitUntil(
+    d
+      .register(snap)
+      .then(() => d.schedule())
+      .catch(() => {}),
+  );
   // Jobs recovered after a lost answer may be finished: Oxen's stream told nobody.
   const finished = enqueued.generations.flatMap((g) =>
     g.status && isTerminal(g.status as GenerationStatus)
@@ -79,6 +86,5 @@ export async function createOnce(d: CreateDeps, req: CreateEditRequest): Promise
   if (finished.length > 0) await d.applyUpdates(finished);
   // The caller need not wait for KV: reads of an unfinished edit ask this object.
   d.publish();
-  await d.schedule();
   return { ok: true, snapshot: d.store.load() ?? snap };
 }

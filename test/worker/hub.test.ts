@@ -86,6 +86,16 @@ describe("hub", () => {
         token: client.api_key,
         body: { prompt: "p", input_image: ["https://example.com/a.png"], webhook: hookUrl(path) },
       });
+      // Registration runs after the answer: the hub knows the job once it has come.
+      const gen = res.body.outputs[0].generation_id as string;
+      await until(async () =>
+        runInDurableObject(await hub(), (_i, state) =>
+          state.storage.sql.exec("SELECT 1 FROM generations WHERE generation_id = ?", gen).toArray().length >
+          0
+            ? true
+            : null,
+        ),
+      );
       await abortAllDurableObjects();
       await sim("/config", { legacy404AfterFinish: true });
       await sim(`/generations/${res.body.outputs[0].generation_id}/finish`, { status: "succeeded" });
