@@ -42,7 +42,7 @@ const Health = z
     pending: z.int().openapi({ description: "Events not yet delivered (held while paused or disabled)" }),
   })
   .openapi("EndpointHealth");
-const Endpoint = z
+export const EndpointSchema = z
   .object({
     id: z.string().openapi({ example: "ep_2bV8yJ1nqk3Zf6QhX0cWmA" }),
     url: z.string(),
@@ -54,6 +54,7 @@ const Endpoint = z
     health: Health,
   })
   .openapi("Endpoint");
+const Endpoint = EndpointSchema;
 const Recover = z
   .strictObject({ since: z.iso.datetime({ offset: true }).openapi({ example: "2026-12-01T00:00:00Z" }) })
   .openapi("EndpointRecover");

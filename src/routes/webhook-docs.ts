@@ -3,16 +3,30 @@ import { z } from "@hono/zod-openapi";
 import { EVENT_TYPES } from "../core/status";
 import { USER_AGENT } from "../core/version";
 import { PublicEditSchema } from "../edits/schema";
+import { EndpointSchema } from "./endpoints";
 
 const header = (description: string, example: string) => ({ description, example });
 
 /** The webhooks the relay sends, in the document's `webhooks` section (OpenAPI 3.1). */
 export function registerWebhooks(registry: OpenAPIHono["openAPIRegistry"]): void {
-  for (const type of EVENT_TYPES) {
+  const events: { type: string; summary: string; data: z.ZodType }[] = [
+    ...EVENT_TYPES.map((type) => ({
+      type,
+      summary: `Sent to each subscribed URL and endpoint when an edit ends as ${type.slice(5)}`,
+      data: PublicEditSchema,
+    })),
+    {
+      type: "endpoint.disabled",
+      summary:
+        "Sent to a client's other endpoints when one of its endpoints was disabled after failing too long",
+      data: EndpointSchema,
+    },
+  ];
+  for (const { type, summary, data } of events) {
     registry.registerWebhook({
       method: "post",
       path: type,
-      summary: `Sent to each subscribed URL when an edit ends as ${type.slice(5)}`,
+      summary,
       description:
         "Signed per Standard Webhooks. Any 2xx acknowledges it; anything else is retried on the schedule. " +
         "The same `webhook-id` on every URL, retry and redelivery: dedupe on it.",
@@ -31,7 +45,7 @@ export function registerWebhooks(registry: OpenAPIHono["openAPIRegistry"]): void
           content: {
             "application/json": {
               schema: z
-                .object({ type: z.literal(type), timestamp: z.string(), data: PublicEditSchema })
+                .object({ type: z.literal(type), timestamp: z.string(), data })
                 .openapi(`${type.replace(".", "_")}_event`),
             },
           },

@@ -227,9 +227,21 @@ describe("an edit in, a signed webhook out", () => {
         "get /v1/edits/{id}/deliveries",
         "get /v1/edits/{id}/events",
         "post /v1/edits/{id}/redeliver",
+        "post /v1/endpoints",
+        "get /v1/endpoints",
+        "get /v1/endpoints/{id}",
+        "patch /v1/endpoints/{id}",
+        "delete /v1/endpoints/{id}",
+        "post /v1/endpoints/{id}/recover",
+        "get /v1/events",
       ].sort(),
     );
-    expect(Object.keys(doc.webhooks).sort()).toEqual(["edit.cancelled", "edit.failed", "edit.succeeded"]);
+    expect(Object.keys(doc.webhooks).sort()).toEqual([
+      "edit.cancelled",
+      "edit.failed",
+      "edit.succeeded",
+      "endpoint.disabled",
+    ]);
     for (const [route, ops] of Object.entries(doc.paths)) {
       for (const op of Object.values(ops as Record<string, any>)) {
         if (route.startsWith("/v1/files/"))
