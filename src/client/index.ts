@@ -3,19 +3,19 @@ import { Webhook } from "standardwebhooks";
 import type { AppType } from "../app";
 import type { EventType } from "../core/status";
 import type { Edit } from "../edits/schema";
+import type { EndpointView } from "../endpoints/policy";
 
-export type { AppType, Edit, EventType };
+export type { AppType, Edit, EndpointView, EventType };
 
 /** A typed client for the relay's API: `createRelayClient(url, apiKey).v1.edits.$post({ json })`. */
 export function createRelayClient(baseUrl: string, apiKey: string) {
   return hc<AppType>(baseUrl, { headers: { authorization: `Bearer ${apiKey}` } });
 }
 
-export interface WebhookEvent {
-  type: EventType;
-  timestamp: string;
-  data: Edit;
-}
+/** An edit's event (to its webhooks and the client's endpoints), or an endpoint's (endpoints only). */
+export type WebhookEvent =
+  | { type: EventType; timestamp: string; data: Edit }
+  | { type: "endpoint.disabled"; timestamp: string; data: EndpointView };
 
 /**
  * Checks a webhook's Standard Webhooks signature (with any live secret during a rotation) and its
