@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -44,19 +44,23 @@ export interface Target {
 }
 
 /** The production bundle (minified, as `wrangler deploy` would upload it), built once per run. */
-export function buildBundle(outdir: string, config = "wrangler.toml"): string {
-  execFileSync(
-    process.execPath,
-    [
-      join("node_modules", "wrangler", "bin", "wrangler.js"),
-      "deploy",
-      "--dry-run",
-      "--outdir",
-      outdir,
-      "-c",
-      config,
-    ],
-    { stdio: "ignore", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
+export async function buildBundle(outdir: string, config = "wrangler.toml"): Promise<string> {
+  await new Promise<void>((resolve, reject) =>
+    execFile(
+      process.execPath,
+      [
+        join("node_modules", "wrangler", "bin", "wrangler.js"),
+        "deploy",
+        "--dry-run",
+        "--outdir",
+        outdir,
+        "-c",
+        config,
+      ],
+      { env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
+      (error, _stdout, stderr) =>
+        error ? reject(new Error(`bench: building ${config} failed: ${stderr || error.message}`)) : resolve(),
+    ),
   );
   return join(outdir, "index.js");
 }

@@ -48,11 +48,17 @@ const rate = (perSecond: number) => `${perSecond.toFixed(0)}/s`;
 const cpu = (v: number) => (Number.isFinite(v) ? `${v.toFixed(2)} ms` : "n/a");
 
 const started = Date.now();
+/** Where a run's time goes, on stderr. */
+const phase = (name: string) =>
+  console.error(`[bench ${((Date.now() - started) / 1000).toFixed(0)} s] ${name}`);
 const R: Partial<Results> = { smoke };
 const outdir = mkdtempSync(join(tmpdir(), "relay-bench-build-"));
 process.once("exit", () => rmSync(outdir, { recursive: true, force: true }));
-const bundle = buildBundle(join(outdir, "relay"));
-const baselineBundle = buildBundle(join(outdir, "baseline"), BASELINE_CONFIG);
+const [bundle, baselineBundle] = await Promise.all([
+  buildBundle(join(outdir, "relay")),
+  buildBundle(join(outdir, "baseline"), BASELINE_CONFIG),
+]);
+phase("bundles built");
 const receiver = await new Receiver().listen();
 try {
   // Point 3: which runtime, measured.
@@ -63,6 +69,7 @@ try {
     forced,
   );
   R.probe = probe;
+  phase("runtimes compared");
   const label = { wrangler: "wrangler dev", miniflare: "Miniflare's API" } as const;
   for (const kind of ["wrangler", "miniflare"] as const) {
     const f = probe.floors[kind];
@@ -163,6 +170,7 @@ try {
       // Nothing left running between figures: every job enqueued here finishes, and is settled.
       await finishAll(e.made);
       await quiet();
+      phase(`enqueue, concurrency ${c}`);
     }
 
     const jobs = n(1_000, 20);
@@ -170,6 +178,7 @@ try {
     await quiet();
     const lb = await notificationLatency(baseline, jobs, 20);
     R.latency = { relay: lr, baseline: lb };
+    phase("completion → webhook");
     row({
       figure: `Completion → webhook, p50 (${jobs} jobs at 20/s)`,
       relay: ms(lr.relayP50),
@@ -219,6 +228,7 @@ try {
       await quiet();
       const fb = await fanout(baseline, size, String(size), quietBaseline);
       R.bursts.push({ size, relay: fr, baseline: fb });
+      phase(`burst of ${size}`);
       const lost = fr.deliveries - fr.delivered;
       row({
         figure: `Burst: ${size} edits × 2 webhooks, deliveries/s`,
@@ -245,6 +255,7 @@ try {
     await quiet();
     const ep = await endpointFanout(bench, epEdits, "1", quietRelay);
     R.endpoints = ep;
+    phase("endpoints");
     row({
       figure: `Fan-out: ${epEdits} edits of one client with 2 endpoints, beside ${epEdits} edits with 2 webhooks each, deliveries/s`,
       relay: rate(ep.endpoints.perSecond),
@@ -273,6 +284,7 @@ try {
     await quiet();
     const hb = await hubRouting(baseline, routed, quietBaseline);
     R.routing = { relay: hr, baseline: hb };
+    phase("hub routing");
     row({
       figure: `One hub routing ${routed} completions emitted at once (no webhooks), handed over per second`,
       relay: `${rate(hr.perSecond)} (${hr.routed} in ${ms(hr.ms)})`,
@@ -292,10 +304,14 @@ try {
 
   // The output copy (R2) on the completion path: the same latency run on a relay with it off.
   const copyJobs = n(300, 10);
+  const copyRouted = n(500, 20);
   const copyOn = await (async () => {
     const on = await startBench({ clients: 4, bundle, runtime, receiver });
     try {
       const lat = await notificationLatency(on, copyJobs, 20);
+      const quietOn = () => quiesce(on.relay.url, R.floor?.relay.p50 ?? 2);
+      await quietOn();
+      const routing = await hubRouting(relayTarget(on), copyRouted, quietOn);
       // What the copy needs at least: one GET of Oxen's file, from this machine.
       const fileRtt: number[] = [];
       for (let i = 0; i < n(100, 5); i++) {
@@ -309,7 +325,7 @@ try {
         await fetch(job.result_url).then((r) => r.arrayBuffer());
         fileRtt.push(performance.now() - t);
       }
-      return { lat, fileP50: percentile(fileRtt, 50) };
+      return { lat, routing, fileP50: percentile(fileRtt, 50) };
     } finally {
       await on.close();
     }
@@ -323,24 +339,39 @@ try {
       vars: { PERSIST_OUTPUTS: "false" },
     });
     try {
-      return await notificationLatency(off, copyJobs, 20);
+      const lat = await notificationLatency(off, copyJobs, 20);
+      const quietOff = () => quiesce(off.relay.url, R.floor?.relay.p50 ?? 2);
+      await quietOff();
+      return { lat, routing: await hubRouting(relayTarget(off), copyRouted, quietOff) };
     } finally {
       await off.close();
     }
   })();
-  R.copy = { on: copyOn.lat, off: copyOff, fileP50: copyOn.fileP50 };
-  const added = copyOn.lat.relayP50 - copyOff.relayP50;
+  phase("output copy on/off");
+  R.copy = {
+    on: copyOn.lat,
+    off: copyOff.lat,
+    fileP50: copyOn.fileP50,
+    routing: { on: copyOn.routing, off: copyOff.routing },
+  };
+  const added = copyOn.lat.relayP50 - copyOff.lat.relayP50;
   row({
     figure: `Completion → webhook with the R2 copy, beside without (PERSIST_OUTPUTS=false), p50 / p99, ${copyJobs} jobs each`,
     relay: pair(copyOn.lat.relayP50, copyOn.lat.relayP99),
-    beside: pair(copyOff.relayP50, copyOff.relayP99),
-    ratio: x(copyOn.lat.relayP50, copyOff.relayP50),
+    beside: pair(copyOff.lat.relayP50, copyOff.lat.relayP99),
+    ratio: x(copyOn.lat.relayP50, copyOff.lat.relayP50),
   });
   row({
     figure: "  runtime CPU per job, with the copy beside without",
     relay: cpu(copyOn.lat.cpuMsPerJob),
-    beside: cpu(copyOff.cpuMsPerJob),
-    ratio: x(copyOn.lat.cpuMsPerJob, copyOff.cpuMsPerJob),
+    beside: cpu(copyOff.lat.cpuMsPerJob),
+    ratio: x(copyOn.lat.cpuMsPerJob, copyOff.lat.cpuMsPerJob),
+  });
+  row({
+    figure: `  one hub routing ${copyRouted} completions (no webhooks), with the copy beside without: runtime CPU per completion; per second`,
+    relay: `${cpu(copyOn.routing.cpuMsPerEvent)}; ${rate(copyOn.routing.perSecond)}`,
+    beside: `${cpu(copyOff.routing.cpuMsPerEvent)}; ${rate(copyOff.routing.perSecond)}`,
+    ratio: x(copyOn.routing.cpuMsPerEvent, copyOff.routing.cpuMsPerEvent),
   });
   row({
     figure: "  added by the copy at p50, beside one GET of Oxen's file (p50)",
@@ -362,15 +393,17 @@ for (const p of R.footprint) {
     goal: "flat; nothing per generation in JS",
   });
 }
+phase("hub footprint");
 R.reconcile = await reconcileCost(smoke ? [100, 1_000] : [1_000, 10_000, 100_000]);
 for (const p of R.reconcile) {
   row({
-    figure: `Reconciliation pass, ${p.outstanding.toLocaleString("en")} outstanding: all still running / ${p.missed} finished unseen`,
+    figure: `Reconciliation pass (one per 30 s heartbeat), ${p.outstanding.toLocaleString("en")} outstanding: all still running / ${p.missed} finished unseen`,
     relay: `${pair(p.steadyMs, p.gapMs)}; of which SQLite rows ${ms(p.selectMs)}, Oxen's list ${ms(p.listMs)} (${(p.listBytes / 2 ** 20).toFixed(1)} MiB); peak heap ${p.peakHeapMb.toFixed(1)} MiB`,
-    goal: "per 30 s heartbeat",
+    goal: "",
   });
 }
 
+phase("reconciliation");
 R.bundle = bundleSizes(bundle);
 rmSync(outdir, { recursive: true, force: true });
 row({

@@ -30,7 +30,12 @@ export interface Results {
   bursts: { size: number; relay: FanoutResult; baseline: FanoutResult }[];
   endpoints: EndpointFanout;
   routing: { relay: RoutingResult; baseline: RoutingResult };
-  copy: { on: LatencyResult; off: LatencyResult; fileP50: number };
+  copy: {
+    on: LatencyResult;
+    off: LatencyResult;
+    fileP50: number;
+    routing: { on: RoutingResult; off: RoutingResult };
+  };
   footprint: HubPoint[];
   reconcile: ReconcilePoint[];
   bundle: BundleResult;
@@ -199,19 +204,28 @@ function timeSection(r: Results): string {
   footprint rows). Routing completions with no webhooks, the relay's hub had
   ${perS(ro.relay.perSecond)} acknowledged by edit objects, the baseline's ${perS(ro.baseline.perSecond)}
   (${times(ro.relay.perSecond, ro.baseline.perSecond)}), at ${cpuText(ro.relay.cpuMsPerEvent)} and
-  ${cpuText(ro.baseline.cpuMsPerEvent)} of CPU per completion. The hub already hands each completion on without
-  waiting for the previous one (an earlier version of this page proposed that as future work); what an
-  acknowledgement waits for is the edit object's own work on the completion, and locally every object
-  shares one thread, so the edit objects' work per completion (the output copy to R2, the edit's
-  transaction, its event in the outbox, KV, the usage report to the client's object, alarm resets,
-  the attempt's rows) sets the rate.
+  ${cpuText(ro.baseline.cpuMsPerEvent)} of runtime CPU per completion. The hub already hands each completion
+  on without waiting for the previous one (an earlier version of this page proposed that as future
+  work); an acknowledgement waits for the edit object's \`applyUpdates\` (\`src/hub/hub.ts\`), and the
+  CPU per completion is the edit objects' work on it and what it sets off (the output copy, the
+  edit's transaction and outbox row, KV, the usage report to the client's object, alarms). Of that,
+  the output copy's share, routing the same way on two relays beside each other:
+  ${cpuText(r.copy.routing.on.cpuMsPerEvent)} per completion with it, ${cpuText(r.copy.routing.off.cpuMsPerEvent)}
+  without (${perS(r.copy.routing.on.perSecond)} and ${perS(r.copy.routing.off.perSecond)}). Locally KV and R2 are
+  themselves simulated inside the same workerd, so their work is counted here; on Cloudflare they
+  are services elsewhere, and what they cost is counted in \`docs/cost.md\`.
 - **Endpoints.** ${ep.endpoints.edits.toLocaleString("en")} edits of one client with two endpoints delivered
   ${perS(ep.endpoints.perSecond)}; the same count with two webhooks per edit (another single client)
   ${perS(ep.perEdit.perSecond)} (${times(ep.endpoints.perSecond, ep.perEdit.perSecond)}; CPU per delivery
   ${cpuText(ep.endpoints.cpuMsPerDelivery)} against ${cpuText(ep.perEdit.cpuMsPerDelivery)}): ${
     ep.endpoints.perSecond >= ep.perEdit.perSecond
       ? "endpoints are not slower, as the contract requires."
-      : "**slower than per-edit delivery, which the contract does not allow**. An endpoint's first attempt is made by the edit's object, then reported to the client's one object (and the event logged there): every delivery of one client passes through that one object."
+      : `**slower than per-edit delivery, which the contract does not allow**. An endpoint's first attempt is made by the edit's object, then reported to the client's one object (and the event logged there): every delivery of one client passes through that one object.${
+          ep.endpoints.cpuMsPerDelivery / ep.perEdit.cpuMsPerDelivery <
+          0.8 * (ep.perEdit.perSecond / ep.endpoints.perSecond)
+            ? " The rate falls further than the CPU rises: the deliveries wait, consistent with that one object serialising them."
+            : ""
+        }`
   }
 - **The output copy.** With \`PERSIST_OUTPUTS\` on, completion → webhook took ${ms(r.copy.on.relayP50)} at
   p50 (p99 ${ms(r.copy.on.relayP99)}), without it ${ms(r.copy.off.relayP50)} (p99 ${ms(r.copy.off.relayP99)}), while one
@@ -219,7 +233,7 @@ function timeSection(r: Results): string {
   ${cpuText(r.copy.on.cpuMsPerJob)} with it, ${cpuText(r.copy.off.cpuMsPerJob)} without. ${
     r.copy.on.relayP50 - r.copy.off.relayP50 <= r.copy.fileP50 + 10
       ? "The copy adds about its own round trip and R2 write, as designed."
-      : "The copy adds more than its own round trip and R2 write: the held-back success waits for the copy's run, which shares the edit object (and, locally, the thread) with everything else."
+      : "The copy adds more than one GET of the file: a success is held back until its output is in R2 (`src/edits/object.ts`), so the webhook waits for the GET, the R2 write (locally simulated in the same workerd, on its thread) and the copy's bookkeeping in the edit object."
   }
 - **History, kept because it still holds.** Timeline probes on single jobs (under wrangler dev)
   found a KV read of the client's secrets on the hot path (10–15 ms of a 20–25 ms completion →
@@ -254,8 +268,8 @@ function scalingSection(r: Results): string {
 - **Reconciliation cost per pass** (\`src/hub/reconcile.ts\`, its one-by-one reads bounded to 200 per
   pass; measured outside workerd with the hub's own store and Oxen client, Oxen answering from memory):
 ${lines}
-  The bound caps the one-by-one reads, not the pass: each pass still reads every outstanding row and
-  parses Oxen's whole active list (it has no pagination), so its cost grows linearly with what is
+- **The bound caps the one-by-one reads, not the pass.** Each pass still reads every outstanding row
+  and parses Oxen's whole active list (it has no pagination), so its cost grows linearly with what is
   outstanding, every 30 s heartbeat and after every reconnect.
 - **At 10× and 100× the load.** The bench's steady load is 20 jobs/s on one account; outstanding
   generations are the rate times the job time, and images take 5–30 s: 100–600 outstanding now,
@@ -278,8 +292,8 @@ function document(t: string, r: Results, run: { seconds: number; machine: string
   const runtime = r.probe.choice === "miniflare" ? "Miniflare's API" : "wrangler dev";
   return `# Benchmarks
 
-Latest full run: \`npm run bench\` on ${run.date}, ${run.seconds} s (\`npm run bench -- --smoke\` is the
-quick check, about a minute). Machine: ${run.machine}. The relay and the baseline ran under ${runtime}.
+${reflow(`Latest full run: \`npm run bench\` on ${run.date}, ${run.seconds} s (\`npm run bench -- --smoke\` is the
+quick check, about a minute). Machine: ${run.machine}. The relay and the baseline ran under ${runtime}.`)}
 
 Every figure is taken beside a baseline measured in the same run, on the same machine, runtime,
 simulator set-up, receiver and load, and the goals are ratios to it (issue 13): absolute times on
@@ -330,8 +344,8 @@ no figure pays for background work the previous one left (KV writes, copies, usa
 - **Hub routing**: N edits without webhooks, finished at once; the clock stops when the hub has had
   every completion acknowledged by its edit's object (the relay's outstanding count, from the admin
   \`/healthz\`, back to where it was; the baseline's count of answered RPCs), polled every 50 ms.
-- **Output copy**: the completion → webhook run on a relay with \`PERSIST_OUTPUTS\` on and off, beside
-  one GET of Oxen's file from this machine.
+- **Output copy**: the completion → webhook run and the hub routing run on a relay with
+  \`PERSIST_OUTPUTS\` on and one with it off, beside one GET of Oxen's file from this machine.
 - **Hub footprint** and **reconciliation pass**: the hub's own code (\`src/hub/store.ts\`,
   \`src/hub/reconcile.ts\`, \`src/oxen/client.ts\`) on SQLite, in Node, outside workerd (workerd's clock
   stands still while JavaScript runs, so microseconds cannot be read inside it). A pass is timed with
