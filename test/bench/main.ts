@@ -1,6 +1,6 @@
 import { execSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir, totalmem } from "node:os";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { Receiver } from "../../tools/local/receiver.ts";
 import { bundleSizes } from "./bundle.ts";
@@ -45,9 +45,11 @@ const verdict = (ok: boolean) => (ok ? "met" : "MISSED");
 const x = (a: number, b: number) => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : "n/a");
 const pair = (a: number, b: number) => `${ms(a)} / ${ms(b)}`;
 const rate = (perSecond: number) => `${perSecond.toFixed(0)}/s`;
+const sooner = (v: number) => `${v.toFixed(v < 10 ? 1 : 0)}×`;
 const cpu = (v: number) => (Number.isFinite(v) ? `${v.toFixed(2)} ms` : "n/a");
 
 const started = Date.now();
+const loadAtStart = loadavg()[0] ?? Number.NaN;
 /** Where a run's time goes, on stderr. */
 const phase = (name: string) =>
   console.error(`[bench ${((Date.now() - started) / 1000).toFixed(0)} s] ${name}`);
@@ -208,8 +210,8 @@ try {
     });
     row({
       figure: "  webhook sooner than polling, at p50",
-      relay: `${(lr.pollP50 / lr.relayP50).toFixed(0)}×`,
-      beside: `${(lb.pollP50 / lb.relayP50).toFixed(0)}×`,
+      relay: sooner(lr.pollP50 / lr.relayP50),
+      beside: sooner(lb.pollP50 / lb.relayP50),
       goal: "≥ 100×",
       verdict: verdict(lr.pollP50 / lr.relayP50 >= 100),
     });
@@ -417,18 +419,17 @@ row({
 
 const seconds = Math.round((Date.now() - started) / 1000);
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, wrangler ${execSync("node -p \"require('./node_modules/wrangler/package.json').version\"").toString().trim()}`;
-const { table, doc } = report(rows, R as Results, {
-  seconds,
-  machine,
-  date: new Date().toISOString().slice(0, 10),
-});
-console.log(`\n${table}\n\n${machine}; ${seconds} s`);
-// Every figure's raw results beside the test output; a smoke run's page too, for a look (only a
-// full run's page is the record).
+// The machine's other work, for judging the noise: the 1-minute load average as the run began and ended.
+const load = `load average ${loadAtStart.toFixed(1)} at the start, ${(loadavg()[0] ?? Number.NaN).toFixed(1)} at the end`;
+const run = { seconds, machine: `${machine}; ${load}`, date: new Date().toISOString().slice(0, 10) };
+const { table, doc } = report(rows, R as Results, run);
+console.log(`\n${table}\n\n${run.machine}; ${seconds} s`);
+// Every figure's raw results beside the test output (test/bench/render.ts writes the page again
+// from them); a smoke run's page too, for a look (only a full run's page is the record).
 mkdirSync("test-output", { recursive: true });
 writeFileSync(
   `test-output/bench${smoke ? ".smoke" : ""}.json`,
-  JSON.stringify({ run: { seconds, machine }, ...R }, (k, v) => (k === "made" ? undefined : v), 2),
+  JSON.stringify({ run, rows, results: R }, (k, v) => (k === "made" ? undefined : v), 2),
 );
 if (smoke) writeFileSync("test-output/benchmarks.smoke.md", doc);
 else writeFileSync("docs/benchmarks.md", doc);

@@ -97,6 +97,9 @@ export function reflow(text: string, width = 100): string {
 }
 
 const cpuText = (v: number) => (Number.isFinite(v) ? `${v.toFixed(2)} ms` : "(not measurable here)");
+/** CPU ms per second as a share of one core. */
+const share = (msPerSecond: number) =>
+  Number.isFinite(msPerSecond) ? `${(msPerSecond / 10).toFixed(0)}%` : "n/a";
 const times = (a: number, b: number) => `${(a / b).toFixed(a / b < 10 ? 2 : 0)}×`;
 const perS = (n: number) => `${n.toFixed(0)}/s`;
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
@@ -175,10 +178,10 @@ function timeSection(r: Results): string {
   const alsoSmall =
     small.size === b.size
       ? ""
-      : ` (at ${small.size.toLocaleString("en")} edits: ${perS(small.baseline.perSecond)} and ${perS(small.relay.perSecond)})`;
+      : `; at ${small.size.toLocaleString("en")} edits ${perS(small.baseline.perSecond)} and ${perS(small.relay.perSecond)}`;
   return `- **${binds ? "The runtime is not what binds" : "The runtime is what binds now"}.** On the same runtime, machine
   and load, the baseline delivered ${perS(b.baseline.perSecond)} in the ${b.size.toLocaleString("en")}-edit burst and
-  the relay ${perS(b.relay.perSecond)} (${times(b.relay.perSecond, b.baseline.perSecond)})${alsoSmall}. Earlier versions
+  the relay ${perS(b.relay.perSecond)}, ${times(b.relay.perSecond, b.baseline.perSecond)}${alsoSmall}. Earlier versions
   of this page put the missed goals on the local runtime (one workerd thread shared by every object,
   local SQLite). That still explains the absolute figures, ${
     binds
@@ -189,6 +192,17 @@ function timeSection(r: Results): string {
   ${cpuText(b.relay.cpuMsPerDelivery)} per delivery in that burst against the baseline's
   ${cpuText(b.baseline.cpuMsPerDelivery)} (${times(b.relay.cpuMsPerDelivery, b.baseline.cpuMsPerDelivery)}), and
   ${cpuText(r.latency.relay.cpuMsPerJob)} per job at 20 jobs/s against ${cpuText(r.latency.baseline.cpuMsPerJob)}.
+- **Completion → webhook.** At 20 jobs/s the relay's runtime needed ${cpuText(r.latency.relay.cpuMsPerJob)} of CPU
+  per job (its enqueue, completion and webhook together), ${share(r.latency.relay.cpuMsPerJob * 20)} of one core,
+  against ${cpuText(r.latency.baseline.cpuMsPerJob)} and ${share(r.latency.baseline.cpuMsPerJob * 20)} for the baseline. The
+  more of its time the runtime's one thread is busy (on two cores shared with the load generator, the
+  simulator and the receivers), the more often a completion waits behind creates and other
+  completions${
+    r.latency.relay.relayP50 > 1_000
+      ? "; and a runtime that needs more CPU than the machine gives it falls behind for good, as the relay did in this run (its completions queued for seconds)"
+      : ""
+  }: the relay's p50 was ${ms(r.latency.relay.relayP50)} and its p99
+  ${ms(r.latency.relay.relayP99)}, the baseline's ${ms(r.latency.baseline.relayP50)} and ${ms(r.latency.baseline.relayP99)}.
 - **The floor.** The relay's 404 (${ms(r.floor.relay.p50)}) against the bare Worker's
   (${ms(r.floor.baseline.p50)}): the relay's goes through the static-assets router (\`run_worker_first\`
   lists only the console's pages), Hono's routing and middleware and one log line; the baseline's
