@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { readConfig } from "../core/config";
-import type { EndpointView } from "../endpoints/policy";
+import { DIRECT_LEASE_MS, type EndpointView } from "../endpoints/policy";
 import {
   type DirectTarget,
   type EndpointInput,
@@ -12,7 +12,7 @@ import { AlarmSlot } from "../lib/alarm";
 import { sha256Hex } from "../lib/crypto";
 import { errorMessage, log } from "../lib/log";
 import { migrate, schemaVersion } from "../lib/schema";
-import type { AttemptResult } from "../webhooks/send";
+import type { EndpointReport } from "../webhooks/dispatcher";
 import { Ledger, type Outcomes, type UsageRow } from "./ledger";
 import { type Admission, type ClientLimits, utcDay } from "./limits";
 import { CLIENT_MIGRATIONS } from "./migrations";
@@ -191,20 +191,25 @@ export class ClientObject extends DurableObject<Env> {
     const now = Date.now();
     this.#counters().release(editId, model, now, { outcomes });
     const appended = event ? this.#endpoints().append(event, now) : { direct: [], queued: false };
-    // The alarm only moves for a backlog, a first attempt to watch, or the log's first expiry.
-    if (appended.queued || appended.direct.length > 0 || !this.#alarm.isSet()) await this.#arm();
+    // The alarm moves for a backlog or the log's first expiry; for first attempts handed out it
+    // need only fire by their lease (a burst of settles then costs no alarm write each).
+    if (appended.queued || !this.#alarm.isSet()) await this.#arm();
+    else if (appended.direct.length > 0) await this.#alarm.setEarlier(now + DIRECT_LEASE_MS + 1);
     return { endpoints: appended.direct };
   }
 
-  async endpointReport(
-    endpointId: string,
-    eventId: string,
-    result: AttemptResult,
-    redelivery: boolean,
-  ): Promise<number | null> {
-    const next = this.#endpoints().report(endpointId, eventId, result, redelivery, Date.now());
-    await this.#arm();
-    return next;
+  /** What edit objects' first attempts to endpoints came to (one call per delivery pass). */
+  async endpointReports(reports: EndpointReport[]): Promise<(number | null)[]> {
+    const endpoints = this.#endpoints();
+    const now = Date.now();
+    const nexts = reports.map((r) =>
+      endpoints.report(r.endpoint_id, r.event_id, r.result, r.redelivery, now),
+    );
+    // Only a failure queues something with a time of its own (or a disable, its notices).
+    const soonest = Math.min(...nexts.filter((t): t is number => t !== null));
+    if (endpoints.takeRearm()) await this.#arm();
+    else if (Number.isFinite(soonest)) await this.#alarm.setEarlier(soonest);
+    return nexts;
   }
 
   async createEndpoint(input: EndpointInput): Promise<{ endpoint: EndpointView | null }> {

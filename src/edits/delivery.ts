@@ -27,10 +27,10 @@ export function newDispatcher(
       const count = env.CLIENT.getByName(snap.client_id).countWebhooks(snap.edit.model, delivered, failed);
       ctx.waitUntil(count.catch(() => {}));
     },
-    onEndpointAttempt: async (endpointId, eventId, result, redelivery) => {
+    onEndpointAttempts: async (reports) => {
       const snap = store.load();
-      if (!snap) return null;
-      return env.CLIENT.getByName(snap.client_id).endpointReport(endpointId, eventId, result, redelivery);
+      if (!snap) return reports.map(() => null);
+      return env.CLIENT.getByName(snap.client_id).endpointReports(reports);
     },
   });
 }

@@ -73,6 +73,8 @@ export class Endpoints {
   readonly store: EndpointStore;
   readonly #deps: EndpointsDeps;
   readonly #inflight = new Set<string>();
+  /** Something was queued outside a backlog's own flow (a disable's notice): the alarm must be re-armed. */
+  #rearm = false;
 
   constructor(sql: SqlStorage, deps: EndpointsDeps) {
     this.store = new EndpointStore(sql);
@@ -177,14 +179,13 @@ export class Endpoints {
     redelivery: boolean,
     now: number,
   ): number | null {
-    const seq = this.store.seqOf(eventId);
-    const row = seq === null ? null : this.store.delivery(endpointId, seq);
-    if (seq === null || !row) return null;
+    const row = this.store.deliveryOf(endpointId, eventId);
+    if (!row) return null;
+    const { seq, model } = row;
     const ok = result.status >= 200 && result.status < 300;
     this.#health(endpointId, ok, now);
-    const event = this.store.event(seq);
     if (ok) {
-      if (row.state !== "delivered") this.#deps.countWebhook(event?.model ?? null, true);
+      if (row.state !== "delivered") this.#deps.countWebhook(model, true);
       this.store.setDelivery(endpointId, seq, "delivered", row.attempts + 1, null);
       return null;
     }
@@ -195,7 +196,7 @@ export class Endpoints {
       return outcome.at;
     }
     this.store.setDelivery(endpointId, seq, "failed", 1, null);
-    this.#deps.countWebhook(event?.model ?? null, false);
+    this.#deps.countWebhook(model, false);
     return null;
   }
 
@@ -311,6 +312,7 @@ export class Endpoints {
    * delivered (failed events too), and the client's other endpoints hear of it.
    */
   #disable(ep: EndpointRow, now: number): void {
+    this.#rearm = true;
     this.store.setStatus(ep.id, "disabled", now);
     this.store.requeueFailed(ep.id, 0, now);
     const view = this.get(ep.id, now) as EndpointView;
@@ -357,6 +359,13 @@ export class Endpoints {
       return { id: r.id, type: body.type, timestamp: body.timestamp, data: body.data };
     });
     return { data: page, next_cursor: rows.length > limit ? (page.at(-1)?.id ?? null) : null };
+  }
+
+  /** Whether the alarm must be recomputed since the last call (see `#rearm`). */
+  takeRearm(): boolean {
+    const r = this.#rearm;
+    this.#rearm = false;
+    return r;
   }
 
   forgetEdit(editId: string): void {

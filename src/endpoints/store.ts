@@ -206,6 +206,20 @@ export class EndpointStore {
     );
   }
 
+  /** An event's delivery row at one endpoint, found by the event's id, with the event's model. */
+  deliveryOf(endpointId: string, eventId: string): (EndpointDelivery & { model: string | null }) | null {
+    return (
+      this.#sql
+        .exec<Row<EndpointDelivery & { model: string | null }>>(
+          `SELECT d.*, l.model FROM event_log l JOIN endpoint_deliveries d ON d.seq = l.seq
+           WHERE l.id = ? AND d.endpoint_id = ?`,
+          eventId,
+          endpointId,
+        )
+        .toArray()[0] ?? null
+    );
+  }
+
   delivery(endpointId: string, seq: number): EndpointDelivery | null {
     return (
       this.#sql

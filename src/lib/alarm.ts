@@ -20,6 +20,17 @@ export class AlarmSlot {
     else await this.#storage.setAlarm(at);
   }
 
+  /**
+   * Makes sure the alarm fires by `at`: moved only if it is unset or later. An alarm that then
+   * fires early finds nothing due and sets the next one, so this never loses work, and a burst
+   * of changes costs no storage write each.
+   */
+  async setEarlier(at: number): Promise<void> {
+    if (this.#at === undefined) this.#at = await this.#storage.getAlarm();
+    if (this.#at !== null && this.#at <= at) return;
+    await this.set(at);
+  }
+
   /** Whether an alarm is known to be set in this instance (false: none, or not known). */
   isSet(): boolean {
     return this.#at !== undefined && this.#at !== null;

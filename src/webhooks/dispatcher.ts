@@ -18,15 +18,27 @@ export interface DispatcherOptions {
   /** Deliveries that settled in one pass: delivered, or given up (exhausted, gone, blocked). */
   onSettled?: (delivered: number, failed: number) => void;
   /**
-   * A client endpoint's row had its attempt here: tells the client's object, which takes it on
-   * from there (its backlog retries); answers the next attempt's time, for the log.
+   * Client endpoints' rows had their attempts here (all those of one pass, in one call): tells
+   * the client's object, which takes each on from there (its backlog retries); answers each
+   * one's next attempt time, for the log.
    */
-  onEndpointAttempt?: (
-    endpointId: string,
-    eventId: string,
-    result: AttemptResult,
-    redelivery: boolean,
-  ) => Promise<number | null>;
+  onEndpointAttempts?: (reports: EndpointReport[]) => Promise<(number | null)[]>;
+}
+
+export interface EndpointReport {
+  endpoint_id: string;
+  event_id: string;
+  result: AttemptResult;
+  redelivery: boolean;
+}
+
+/** An endpoint row's attempt, made, to be reported with the others of its pass and then recorded. */
+interface Made {
+  row: OutboxRow;
+  type: string;
+  attempt: number;
+  result: AttemptResult;
+  delivered: boolean;
 }
 
 /** Sends what the outbox says is due, one attempt per (event, URL) at a time, and records it. */
@@ -42,15 +54,41 @@ export class Dispatcher {
 
   async deliverDue(now = Date.now()): Promise<void> {
     const due = this.outbox.due(now).filter((r) => !this.#inflight.has(key(r)));
-    const settled = await Promise.all(due.map((row) => this.#attempt(row)));
+    const made: Made[] = [];
+    const settled = await Promise.all(due.map((row) => this.#attempt(row, made)));
+    if (made.length > 0) await this.#report(made);
     // Counted once per pass, not per URL: one call to the client's object for a whole fan-out.
     const delivered = settled.filter((s) => s === "delivered").length;
     const failed = settled.filter((s) => s === "failed").length;
     if (delivered + failed > 0) this.#opts.onSettled?.(delivered, failed);
   }
 
+  /**
+   * One call for the pass's endpoint attempts; then each is recorded, settled here either way:
+   * on failure the endpoint's backlog (in the client's object) goes on. A lost call leaves the
+   * client's rows to be reclaimed by its lease.
+   */
+  async #report(made: Made[]): Promise<void> {
+    const nexts = this.#opts.onEndpointAttempts
+      ? await this.#opts
+          .onEndpointAttempts(
+            made.map((m) => ({
+              endpoint_id: m.row.endpoint_id as string,
+              event_id: m.row.event_id,
+              result: m.result,
+              redelivery: m.row.redeliver === 2,
+            })),
+          )
+          .catch(() => made.map(() => null))
+      : made.map(() => null);
+    made.forEach((m, i) => {
+      const outcome: AttemptOutcome = m.delivered ? { kind: "delivered" } : { kind: "exhausted" };
+      this.outbox.finish(m.row, m.type, m.attempt, m.result, outcome, Date.now(), nexts[i] ?? null);
+    });
+  }
+
   /** One attempt; what it settled, if it settled a delivery this object counts. */
-  async #attempt(row: OutboxRow): Promise<"delivered" | "failed" | null> {
+  async #attempt(row: OutboxRow, made: Made[]): Promise<"delivered" | "failed" | null> {
     this.#inflight.add(key(row));
     try {
       const event = this.outbox.event(row.event_id);
@@ -60,7 +98,6 @@ export class Dispatcher {
       const secrets = blocked ? [] : await this.#opts.secrets();
       let result: AttemptResult;
       let outcome: AttemptOutcome;
-      let nextAt: number | null | undefined;
       if (blocked || secrets.length === 0) {
         result = {
           status: 0,
@@ -80,18 +117,14 @@ export class Dispatcher {
         });
         outcome = nextStep(attempt, result.status, result.retryAfter, this.#opts.scheduleSeconds, Date.now());
       }
-      if (row.endpoint_id && this.#opts.onEndpointAttempt) {
-        // One attempt here; on failure the endpoint's backlog (in the client's object) goes on.
-        const ok = outcome.kind === "delivered";
-        nextAt = await this.#opts
-          .onEndpointAttempt(row.endpoint_id, row.event_id, result, row.redeliver === 2)
-          .catch(() => null);
-        if (!ok) outcome = { kind: "exhausted" };
+      if (row.endpoint_id) {
+        made.push({ row, type: event.type, attempt, result, delivered: outcome.kind === "delivered" });
+        return null;
       }
-      this.outbox.finish(row, event.type, attempt, result, outcome, Date.now(), nextAt);
+      this.outbox.finish(row, event.type, attempt, result, outcome, Date.now());
       // Every attempt is in the edit's attempt log (/deliveries); Workers Logs gets the failures
       // only: a line per successful webhook costs CPU and log volume and says nothing new.
-      if (outcome.kind === "delivered") return row.endpoint_id ? null : "delivered";
+      if (outcome.kind === "delivered") return "delivered";
       // The URL is left out on purpose: receivers often carry tokens in it.
       log("warn", "webhook attempt", {
         edit_id: this.#opts.editId(),
@@ -103,7 +136,7 @@ export class Dispatcher {
         outcome: outcome.kind,
         error: result.error,
       });
-      return outcome.kind === "retry" || row.endpoint_id ? null : "failed";
+      return outcome.kind === "retry" ? null : "failed";
     } finally {
       this.#inflight.delete(key(row));
     }
