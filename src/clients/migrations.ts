@@ -75,4 +75,12 @@ export const CLIENT_MIGRATIONS: Migrations = [
      failed INTEGER NOT NULL DEFAULT 0,
      PRIMARY KEY (endpoint_id, hour)
    );`,
+  // Delivered rows stay for the retention period: the hot lookups (an endpoint's backlog, first
+  // attempts out at edit objects, failed events to recover) go through partial indexes that
+  // hold only the rows in those states, so their cost does not grow with what was delivered.
+  `CREATE INDEX endpoint_deliveries_queued ON endpoint_deliveries(endpoint_id, seq) WHERE state = 'queued';
+   CREATE INDEX endpoint_deliveries_direct ON endpoint_deliveries(next_at) WHERE state = 'direct';
+   CREATE INDEX endpoint_deliveries_failed ON endpoint_deliveries(endpoint_id, seq) WHERE state = 'failed';
+   CREATE INDEX event_log_type ON event_log(type, seq);
+   CREATE TABLE forgotten (edit_id TEXT PRIMARY KEY, at INTEGER NOT NULL);`,
 ];

@@ -252,7 +252,7 @@ export class ClientObject extends DurableObject<Env> {
 
   /** An erased edit: its events lose their payload here and nothing more is sent for them. */
   async forgetEdit(editId: string): Promise<void> {
-    this.#endpoints().forgetEdit(editId);
+    this.#endpoints().forgetEdit(editId, Date.now());
     await this.#arm();
   }
 

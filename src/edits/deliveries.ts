@@ -1,5 +1,5 @@
 import { iso } from "../lib/time";
-import type { AttemptRow } from "../webhooks/outbox";
+import { type AttemptRow, shownUrl } from "../webhooks/outbox";
 
 /** One attempt as `GET /v1/edits/{id}/deliveries` shows it: the stored row, with ISO times. */
 export type Delivery = Omit<AttemptRow, "at" | "next_attempt_at"> & {
@@ -10,7 +10,7 @@ export type Delivery = Omit<AttemptRow, "at" | "next_attempt_at"> & {
 export const toDelivery = (a: AttemptRow): Delivery => ({
   event_id: a.event_id,
   type: a.type,
-  url: a.url,
+  url: shownUrl(a.url),
   attempt: a.attempt,
   status_code: a.status_code,
   error: a.error,

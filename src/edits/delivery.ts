@@ -1,4 +1,5 @@
 import type { RelayConfig } from "../core/config";
+import { DIRECT_LEASE_MS } from "../endpoints/policy";
 import { Dispatcher } from "../webhooks/dispatcher";
 import type { Outbox } from "../webhooks/outbox";
 import type { Redelivery } from "./creation";
@@ -27,6 +28,8 @@ export function newDispatcher(
       const count = env.CLIENT.getByName(snap.client_id).countWebhooks(snap.edit.model, delivered, failed);
       ctx.waitUntil(count.catch(() => {}));
     },
+    // Past its lease the client's object has taken the event back into the endpoint's backlog.
+    endpointDeadlineMs: DIRECT_LEASE_MS - 10_000,
     onEndpointAttempts: async (reports) => {
       const snap = store.load();
       if (!snap) return reports.map(() => null);
@@ -52,7 +55,7 @@ export function requeueLast(outbox: Outbox): Redelivery | null {
   if (!event) return null;
   const urls = outbox
     .rows()
-    .filter((r) => r.event_id === event.event_id && r.state !== "gone")
+    .filter((r) => r.event_id === event.event_id && r.state !== "gone" && !r.endpoint_id)
     .map((r) => r.url);
   outbox.requeue(event.event_id, Date.now());
   return { event_id: event.event_id, type: event.type, urls };

@@ -34,7 +34,7 @@ export class EditObject extends DurableObject<Env> {
   readonly #store: EditStore;
   readonly #config: RelayConfig;
   readonly #oxen: OxenClient;
-  readonly #kv: KvProjection;
+  #kv: KvProjection;
   #dispatcher: Dispatcher | null = null;
   #outputCopies: OutputCopies | null = null;
   #serial: Promise<unknown> = Promise.resolve();
@@ -280,16 +280,32 @@ export class EditObject extends DurableObject<Env> {
   }
 
   async #erase(snap: Snapshot): Promise<void> {
-    await eraseEdit(this.ctx, this.env, snap, () => this.#kv.publish());
+    // Its usage first (an erase soon after the end may come before the report): the client's
+    // running count and usage must not wait two days for a stale sweep.
+    await reportUsage(this.#store, snap, this.env.CLIENT, this.#dispatch.outbox);
+    await eraseEdit(this.ctx, this.env, snap, async () => {
+      await this.#kv.publish();
+      // Nothing written to KV after this: a late write would bring the erased edit back.
+      this.#kv.stop();
+    });
     this.#streams.endAll();
     this.#store.reset();
     this.#alarm.forget();
+    // A new projection for a new edit under this id (an Idempotency-Key used again); the old one stays stopped.
+    this.#kv = new KvProjection(this.#store, this.env.EDITS, this.#config.retentionSeconds + 86_400);
     this.#dispatcher = null;
     this.#outputCopies = null;
   }
 
   async #deliverDue(): Promise<void> {
-    await this.#dispatch.deliverDue();
+    if (!this.#store.exists()) return;
+    try {
+      await this.#dispatch.deliverDue();
+    } catch (e) {
+      // An erasure that ran meanwhile took the tables: nothing is left to deliver.
+      if (this.#store.exists()) throw e;
+      return;
+    }
     await this.#schedule();
   }
 

@@ -15,6 +15,7 @@ export class KvProjection {
   readonly #store: EditStore;
   readonly #kv: KVNamespace;
   #chain: Promise<void> = Promise.resolve();
+  #stopped = false;
 
   readonly #terminalTtlS: number;
 
@@ -30,8 +31,13 @@ export class KvProjection {
   }
 
   publish(opts: { urgent?: boolean } = {}): Promise<void> {
-    this.#chain = this.#chain.then(() => this.#write(opts.urgent ?? false));
+    this.#chain = this.#chain.then(() => (this.#stopped ? undefined : this.#write(opts.urgent ?? false)));
     return this.#chain;
+  }
+
+  /** The edit is being erased: no write from now on (the object is then reset). */
+  stop(): void {
+    this.#stopped = true;
   }
 
   async #write(urgent: boolean): Promise<void> {

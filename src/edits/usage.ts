@@ -38,6 +38,8 @@ export async function reportUsage(
           }
         : null,
     );
+    // Erased meanwhile (its storage is gone): nothing more to record.
+    if (!store.exists()) return false;
     // The event's first attempt to each of the client's endpoints is made here, beside the webhooks.
     if (event) outbox.addEndpointTargets(event.event_id, endpoints, Date.now());
     store.set("usage_reported_at", Date.now());
@@ -45,7 +47,7 @@ export async function reportUsage(
     return endpoints.length > 0;
   } catch (e) {
     log("warn", "usage report failed", { edit_id: snap.edit.id, error: errorMessage(e) });
-    store.set("usage_retry_at", Date.now() + USAGE_RETRY_MS);
+    if (store.exists()) store.set("usage_retry_at", Date.now() + USAGE_RETRY_MS);
     return false;
   }
 }

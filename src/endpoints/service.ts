@@ -1,5 +1,5 @@
 import { newId } from "../lib/ids";
-import type { AttemptRow } from "../webhooks/outbox";
+import { type AttemptRow, endpointRowUrl } from "../webhooks/outbox";
 import { nextStep } from "../webhooks/retry";
 import { type AttemptResult, sendWebhook } from "../webhooks/send";
 import { checkWebhookUrl } from "../webhooks/url-safety";
@@ -16,6 +16,11 @@ import {
   subscribes,
 } from "./policy";
 import { EndpointStore, type LoggedEvent } from "./store";
+
+/** Backlogs drained at once by one pass. */
+const DRAINS_AT_ONCE = 5;
+/** An attempt's lease beyond its timeout. */
+const LEASE_MARGIN_MS = 30_000;
 
 export interface EndpointsConfig {
   timeoutMs: number;
@@ -144,6 +149,7 @@ export class Endpoints {
    * A repeated call (the edit's answer was lost) changes nothing and names the same targets.
    */
   append(e: EventRecord, now: number): { direct: DirectTarget[]; queued: boolean } {
+    if (e.edit_id && this.store.isForgotten(e.edit_id)) return { direct: [], queued: false };
     const fresh = this.store.append({ ...e });
     const seq = fresh ?? this.store.seqOf(e.id);
     if (seq === null) return { direct: [], queued: false };
@@ -203,8 +209,15 @@ export class Endpoints {
   /** Sends what the backlogs have due: each active endpoint's oldest events, in order. */
   async deliverDue(now: number): Promise<void> {
     this.store.reclaimDirect(now - DIRECT_LEASE_MS);
-    const due = this.store.dueEndpoints(now).filter((id) => !this.#inflight.has(id));
-    await Promise.all(due.map((id) => this.#drain(id)));
+    const due = this.store
+      .heads()
+      .filter((h) => h.next_at <= now && !this.#inflight.has(h.endpoint_id))
+      .map((h) => h.endpoint_id);
+    // A few at a time: an object has about six connections waiting at once, and a send queued
+    // behind slow receivers would spend its timeout waiting and count against a healthy endpoint.
+    for (let i = 0; i < due.length; i += DRAINS_AT_ONCE) {
+      await Promise.all(due.slice(i, i + DRAINS_AT_ONCE).map((id) => this.#drain(id)));
+    }
   }
 
   async #drain(endpointId: string): Promise<void> {
@@ -219,6 +232,14 @@ export class Endpoints {
           this.store.setDelivery(endpointId, head.seq, "failed", head.attempts, null);
           continue;
         }
+        // Leased for the attempt, as the outbox does: an eviction mid-send retries after it.
+        this.store.setDelivery(
+          endpointId,
+          head.seq,
+          "queued",
+          head.attempts,
+          Date.now() + this.#deps.config.timeoutMs + LEASE_MARGIN_MS,
+        );
         if (!(await this.#send(ep, head.attempts + 1, event))) return;
       }
     } finally {
@@ -252,7 +273,9 @@ export class Endpoints {
     let nextAt: number | null = null;
     // 410: this event is refused for good; the next one may follow.
     let goOn = ok;
-    if (!this.store.delivery(ep.id, event.seq)) return false; // deleted or forgotten meanwhile
+    const current = this.store.delivery(ep.id, event.seq);
+    if (!current) return false; // deleted or forgotten meanwhile
+    if (current.state === "delivered") return true; // a late report of its first attempt said so
     if (ok) {
       this.store.setDelivery(ep.id, event.seq, "delivered", attempt, null);
       this.#deps.countWebhook(event.model, true);
@@ -286,7 +309,7 @@ export class Endpoints {
       this.#deps.logAttempt(event.edit_id, {
         event_id: event.id,
         type: event.type,
-        url: ep.url,
+        url: endpointRowUrl(ep.url, ep.id),
         attempt,
         status_code: result.status === 0 ? null : result.status,
         error: result.error,
@@ -315,7 +338,9 @@ export class Endpoints {
     this.#rearm = true;
     this.store.setStatus(ep.id, "disabled", now);
     this.store.requeueFailed(ep.id, 0, now);
-    const view = this.get(ep.id, now) as EndpointView;
+    const full = this.get(ep.id, now) as EndpointView;
+    // Its URL as an origin only: the notice goes to other receivers, and URLs may hold tokens.
+    const view = { ...full, url: new URL(full.url).origin };
     const type: EndpointEventType = "endpoint.disabled";
     const id = newId("msg");
     const seq = this.store.append({
@@ -368,8 +393,8 @@ export class Endpoints {
     return r;
   }
 
-  forgetEdit(editId: string): void {
-    this.store.forgetEdit(editId);
+  forgetEdit(editId: string, now: number): void {
+    this.store.forgetEdit(editId, now);
   }
 
   /** Retention: events (and their delivery rows) older than RETENTION_SECONDS go. */
@@ -380,7 +405,11 @@ export class Endpoints {
   /** The earliest of: a due backlog head, an unreported first attempt to reclaim, the next expiry. */
   nextDue(): number | null {
     const times = [
-      this.store.nextBacklogDue(),
+      // An endpoint being drained has its head leased; the drain re-arms when it ends.
+      ...this.store
+        .heads()
+        .filter((h) => !this.#inflight.has(h.endpoint_id))
+        .map((h) => h.next_at),
       ((d) => (d === null ? null : d + DIRECT_LEASE_MS + 1))(this.store.oldestDirect()),
       ((t) => (t === null ? null : t + this.#deps.config.retentionSeconds * 1000 + 1))(
         this.store.oldestEvent(),

@@ -120,7 +120,8 @@ export class EndpointStore {
   pending(id: string): number {
     return this.#sql
       .exec<{ n: number }>(
-        "SELECT COUNT(*) AS n FROM endpoint_deliveries WHERE endpoint_id = ? AND state IN ('direct', 'queued')",
+        `SELECT (SELECT COUNT(*) FROM endpoint_deliveries WHERE endpoint_id = ?1 AND state = 'queued')
+              + (SELECT COUNT(*) FROM endpoint_deliveries WHERE endpoint_id = ?1 AND state = 'direct') AS n`,
         id,
       )
       .one().n;
@@ -171,7 +172,13 @@ export class EndpointStore {
   }
 
   /** An erased edit's events keep their place (cursors stay valid) but lose their payload and pending deliveries. */
-  forgetEdit(editId: string): void {
+  /** Whether an edit was erased: its late reports must not bring its events back. */
+  isForgotten(editId: string): boolean {
+    return this.#sql.exec("SELECT 1 FROM forgotten WHERE edit_id = ?", editId).toArray().length > 0;
+  }
+
+  forgetEdit(editId: string, now: number): void {
+    this.#sql.exec("INSERT OR IGNORE INTO forgotten (edit_id, at) VALUES (?, ?)", editId, now);
     this.#sql.exec(
       `DELETE FROM endpoint_deliveries WHERE state IN ('direct', 'queued', 'failed')
        AND seq IN (SELECT seq FROM event_log WHERE edit_id = ?)`,
@@ -187,6 +194,7 @@ export class EndpointStore {
       before,
     );
     this.#sql.exec("DELETE FROM event_log WHERE created_at < ?", before);
+    this.#sql.exec("DELETE FROM forgotten WHERE at < ?", before);
     this.#sql.exec("DELETE FROM endpoint_stats WHERE hour <= ?", hourOf(now) - 25);
   }
 
@@ -341,28 +349,15 @@ export class EndpointStore {
       .one().n;
   }
 
-  /** When the next backlog head of an active endpoint is due (only heads: the rest wait behind them). */
-  nextBacklogDue(): number | null {
-    return this.#sql
-      .exec<{ t: number | null }>(
-        `SELECT MIN(d.next_at) AS t FROM endpoint_deliveries d JOIN endpoints e ON e.id = d.endpoint_id
-         WHERE d.state = 'queued' AND e.status = 'active'
-         AND d.seq = (SELECT MIN(seq) FROM endpoint_deliveries x WHERE x.endpoint_id = d.endpoint_id AND x.state = 'queued')`,
-      )
-      .one().t;
-  }
-
-  /** Active endpoints with a due head. */
-  dueEndpoints(now: number): string[] {
-    return this.#sql
-      .exec<{ endpoint_id: string }>(
-        `SELECT DISTINCT d.endpoint_id FROM endpoint_deliveries d JOIN endpoints e ON e.id = d.endpoint_id
-         WHERE d.state = 'queued' AND e.status = 'active' AND d.next_at <= ?
-         AND d.seq = (SELECT MIN(seq) FROM endpoint_deliveries x WHERE x.endpoint_id = d.endpoint_id AND x.state = 'queued')`,
-        now,
-      )
-      .toArray()
-      .map((r) => r.endpoint_id);
+  /** The heads of the active endpoints' backlogs: one indexed lookup per endpoint (at most 20). */
+  heads(): { endpoint_id: string; next_at: number }[] {
+    const active = this.#sql
+      .exec<{ id: string }>("SELECT id FROM endpoints WHERE status = 'active'")
+      .toArray();
+    return active.flatMap((e) => {
+      const h = this.head(e.id);
+      return h ? [{ endpoint_id: e.id, next_at: h.next_at ?? 0 }] : [];
+    });
   }
 
   setStatus(id: string, status: EndpointStatus, now: number): void {

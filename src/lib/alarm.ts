@@ -1,23 +1,27 @@
 /**
  * A Durable Object's one alarm, with the time last set kept in memory: the object is the only
  * one that sets it, so asking storage (`getAlarm`) before every change is a storage read per
- * state change for nothing. A new instance asks once.
+ * state change for nothing. A new instance asks once. Changes run one after another, so two
+ * callers racing across the first read cannot leave the cache and storage disagreeing.
  */
 export class AlarmSlot {
   readonly #storage: DurableObjectStorage;
   /** undefined: not known in this instance yet. */
   #at: number | null | undefined;
+  #chain: Promise<void> = Promise.resolve();
 
   constructor(storage: DurableObjectStorage) {
     this.#storage = storage;
   }
 
-  async set(at: number | null): Promise<void> {
-    if (this.#at === undefined) this.#at = await this.#storage.getAlarm();
-    if (at === this.#at) return;
-    this.#at = at;
-    if (at === null) await this.#storage.deleteAlarm();
-    else await this.#storage.setAlarm(at);
+  set(at: number | null): Promise<void> {
+    return this.#run(async () => {
+      await this.#known();
+      if (at === this.#at) return;
+      this.#at = at;
+      if (at === null) await this.#storage.deleteAlarm();
+      else await this.#storage.setAlarm(at);
+    });
   }
 
   /**
@@ -25,10 +29,13 @@ export class AlarmSlot {
    * fires early finds nothing due and sets the next one, so this never loses work, and a burst
    * of changes costs no storage write each.
    */
-  async setEarlier(at: number): Promise<void> {
-    if (this.#at === undefined) this.#at = await this.#storage.getAlarm();
-    if (this.#at !== null && this.#at <= at) return;
-    await this.set(at);
+  setEarlier(at: number): Promise<void> {
+    return this.#run(async () => {
+      await this.#known();
+      if (this.#at !== null && this.#at !== undefined && this.#at <= at) return;
+      this.#at = at;
+      await this.#storage.setAlarm(at);
+    });
   }
 
   /** Whether an alarm is known to be set in this instance (false: none, or not known). */
@@ -39,5 +46,19 @@ export class AlarmSlot {
   /** The alarm has fired (the platform cleared it), or storage was wiped: nothing is known. */
   forget(): void {
     this.#at = undefined;
+  }
+
+  async #known(): Promise<void> {
+    if (this.#at === undefined) {
+      const stored = await this.#storage.getAlarm();
+      // Only if nothing was learnt meanwhile (forget() after this read began leaves it unknown).
+      if (this.#at === undefined) this.#at = stored;
+    }
+  }
+
+  #run(op: () => Promise<void>): Promise<void> {
+    const next = this.#chain.then(op);
+    this.#chain = next.catch(() => {});
+    return next;
   }
 }

@@ -23,6 +23,8 @@ export interface DispatcherOptions {
    * one's next attempt time, for the log.
    */
   onEndpointAttempts?: (reports: EndpointReport[]) => Promise<(number | null)[]>;
+  /** How long after its event an endpoint row's first attempt may still be made here. */
+  endpointDeadlineMs?: number;
 }
 
 export interface EndpointReport {
@@ -93,6 +95,10 @@ export class Dispatcher {
     try {
       const event = this.outbox.event(row.event_id);
       if (!event) return null;
+      if (row.endpoint_id && Date.now() > event.created_at + (this.#opts.endpointDeadlineMs ?? Infinity)) {
+        this.outbox.drop(row);
+        return null;
+      }
       const attempt = this.outbox.begin(row, Date.now() + this.#opts.timeoutMs + LEASE_MARGIN_MS);
       const blocked = checkWebhookUrl(row.url, { allowPrivate: this.#opts.allowPrivate });
       const secrets = blocked ? [] : await this.#opts.secrets();

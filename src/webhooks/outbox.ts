@@ -35,6 +35,14 @@ export interface AttemptRow {
   response: string | null;
 }
 
+/**
+ * An endpoint's row is keyed by its URL with the endpoint named in the fragment: a fragment is
+ * never sent (fetch drops it), and webhook URLs have none (they are normalised without), so the
+ * key is the endpoint's alone. `/deliveries` shows the URL without it.
+ */
+export const endpointRowUrl = (url: string, endpointId: string) => `${url.split("#")[0]}#${endpointId}`;
+export const shownUrl = (rowUrl: string) => rowUrl.split("#")[0] as string;
+
 /** Attempts kept per (event, URL); older ones are dropped, so no client can grow the log for ever. */
 export const MAX_ATTEMPTS_KEPT = 50;
 /** A stored error is at most this long (receivers choose what goes into it). */
@@ -74,14 +82,17 @@ export class Outbox {
     }
   }
 
-  /** Rows for the client's endpoints: one first attempt each (the same URL as a webhook is one row). */
+  /**
+   * Rows for the client's endpoints: one first attempt each, kept apart from a webhook (or another
+   * endpoint) with the same URL: each subscription gets its own delivery, under the same id.
+   */
   addEndpointTargets(eventId: string, targets: { endpoint_id: string; url: string }[], now: number): void {
     for (const t of targets) {
       this.#sql.exec(
-        `INSERT INTO outbox (event_id, url, attempts, next_at, state, endpoint_id) VALUES (?, ?, 0, ?, 'pending', ?)
-         ON CONFLICT (event_id, url) DO UPDATE SET endpoint_id = excluded.endpoint_id`,
+        `INSERT OR IGNORE INTO outbox (event_id, url, attempts, next_at, state, endpoint_id)
+         VALUES (?, ?, 0, ?, 'pending', ?)`,
         eventId,
-        t.url,
+        endpointRowUrl(t.url, t.endpoint_id),
         now,
         t.endpoint_id,
       );
@@ -238,22 +249,33 @@ export class Outbox {
    * answered 410 is never called again.
    */
   requeue(eventId: string, now: number): number {
+    // The edit's own webhooks only: a client endpoint's rows are its object's to send (it knows
+    // whether the endpoint is paused, changed or gone).
     let n = this.#sql.exec(
-      "UPDATE outbox SET redeliver = 1 WHERE event_id = ? AND state = 'sending'",
+      "UPDATE outbox SET redeliver = 1 WHERE event_id = ? AND state = 'sending' AND endpoint_id IS NULL",
       eventId,
     ).rowsWritten;
     n += this.#sql.exec(
-      "UPDATE outbox SET next_at = ? WHERE event_id = ? AND state = 'pending'",
+      "UPDATE outbox SET next_at = ? WHERE event_id = ? AND state = 'pending' AND endpoint_id IS NULL",
       now,
       eventId,
     ).rowsWritten;
     n += this.#sql.exec(
       `UPDATE outbox SET state = 'pending', next_at = ?, redeliver = 2
-       WHERE event_id = ? AND state IN ('delivered', 'exhausted', 'blocked')`,
+       WHERE event_id = ? AND state IN ('delivered', 'exhausted', 'blocked') AND endpoint_id IS NULL`,
       now,
       eventId,
     ).rowsWritten;
     return n;
+  }
+
+  /** A row settled without an attempt (a client endpoint's first attempt too late to make here). */
+  drop(row: OutboxRow): void {
+    this.#sql.exec(
+      "UPDATE outbox SET state = 'exhausted', next_at = NULL WHERE event_id = ? AND url = ?",
+      row.event_id,
+      row.url,
+    );
   }
 
   /** A page of the attempt log, oldest first, after the attempt `after` (its `seq`). */

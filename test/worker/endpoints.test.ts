@@ -2,7 +2,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import { call, hookUrl, newClient, received, receiver, uniquePath, until } from "./helpers";
+import { call, hookUrl, newClient, outboxIdle, received, receiver, uniquePath, until } from "./helpers";
 
 const body = (extra: Record<string, unknown> = {}) => ({
   prompt: `p ${crypto.randomUUID()}`,
@@ -265,6 +265,8 @@ describe("endpoints", () => {
     expect(types).toContain("endpoint.disabled");
     const notice = JSON.parse(good.find((h) => JSON.parse(h.body).type === "endpoint.disabled")!.body);
     expect(notice.data).toMatchObject({ id: bad.id, status: "disabled" });
+    // Its URL (which may hold a token) as an origin only: the notice goes to other receivers.
+    expect(notice.data.url).toBe(new URL(hookUrl(badPath)).origin);
     expect((await logged(client, "?type=endpoint.disabled")).data).toHaveLength(1);
 
     // Held while disabled, then delivered in order once resumed.
@@ -440,5 +442,109 @@ describe("endpoints", () => {
     // C is kept for recovery, not sent.
     await runDurableObjectAlarm(clientObject(client));
     expect(editIds(await received(path))).not.toContain(c.id);
+  });
+  // Review: a redelivery of an edit went to the client's endpoints too, through rows the edit had
+  // kept, so a paused or deleted endpoint was called.
+  it("a redelivery goes to the edit's own webhooks, never to a paused or deleted endpoint", async () => {
+    const client = await newClient();
+    const own = uniquePath("redeliver-own");
+    const pausedPath = uniquePath("redeliver-paused");
+    const deletedPath = uniquePath("redeliver-deleted");
+    const paused = await endpoint(client, pausedPath);
+    const deleted = await endpoint(client, deletedPath);
+    const edit = await finishedEdit(client, { webhook: hookUrl(own) });
+    await atLeast(pausedPath, 1);
+    await atLeast(deletedPath, 1);
+    await call("PATCH", `/v1/endpoints/${paused.id}`, { token: client.api_key, body: { status: "paused" } });
+    await call("DELETE", `/v1/endpoints/${deleted.id}`, { token: client.api_key });
+    const again = await call("POST", `/v1/edits/${edit.id}/redeliver`, { token: client.api_key });
+    expect(again.status).toBe(202);
+    expect(again.body.urls).toEqual([hookUrl(own)]);
+    await atLeast(own, 2);
+    await outboxIdle(edit.id);
+    expect(await received(pausedPath)).toHaveLength(1);
+    expect(await received(deletedPath)).toHaveLength(1);
+  });
+
+  // Review: an endpoint with the same URL as the edit's webhook shared its outbox row; the
+  // endpoint's first attempt was never reported, and the backlog sent the event again later.
+  it("an endpoint with the URL of the edit's webhook gets its own delivery, reported, once", async () => {
+    const client = await newClient();
+    const path = uniquePath("same-url");
+    const ep = await endpoint(client, path);
+    const edit = await finishedEdit(client, { webhook: hookUrl(path) });
+    const hooks = await atLeast(path, 2);
+    expect(new Set(ids(hooks)).size).toBe(1);
+    await until(async () => {
+      const e = (await call("GET", `/v1/endpoints/${ep.id}`, { token: client.api_key })).body;
+      return e.health.pending === 0 && e.health.last_success_at ? e : null;
+    });
+    const deliveries = (await call("GET", `/v1/edits/${edit.id}/deliveries`, { token: client.api_key })).body
+      .data;
+    expect(deliveries.map((d: { url: string }) => d.url)).toEqual([hookUrl(path), hookUrl(path)]);
+    // Nothing left for the client's object to reclaim and send again.
+    const direct = await runInDurableObject(clientObject(client), (_i, state) =>
+      state.storage.sql.exec("SELECT * FROM endpoint_deliveries WHERE state != 'delivered'").toArray(),
+    );
+    expect(direct).toEqual([]);
+  });
+
+  // Review: an edit erased right after it ended could report after its erasure and bring its
+  // events back into the log, or never release its generations.
+  it("an edit erased at once still counts in usage and stays out of the event log", async () => {
+    const client = await newClient();
+    await endpoint(client, uniquePath("erased"));
+    const edit = await finishedEdit(client);
+    expect((await call("DELETE", `/v1/edits/${edit.id}`, { token: client.api_key })).status).toBe(204);
+    const usage = (await call("GET", "/v1/usage", { token: client.api_key })).body;
+    expect(usage.today.active_generations).toBe(0);
+    expect(usage.data[0]).toMatchObject({ edits_created: 1, generations_succeeded: 1 });
+    expect((await logged(client)).data).toEqual([]);
+    // A late report (a retry of the edit's) adds nothing back.
+    await clientObject(client).settle(
+      edit.id,
+      "qwen-image-edit-2511",
+      { succeeded: 1, failed: 0, cancelled: 0 },
+      {
+        id: "msg_late000000000000000000",
+        type: "edit.succeeded",
+        payload: "{}",
+        created_at: Date.now(),
+        edit_id: edit.id,
+        model: "qwen-image-edit-2511",
+      },
+    );
+    expect((await logged(client)).data).toEqual([]);
+  });
+
+  // Review: while a backlog was being sent, the alarm was set to its head's due time, already
+  // past, and fired again and again until the send ended.
+  it("does not spin its alarm while a slow backlog send is in flight", async () => {
+    const client = await newClient();
+    const path = uniquePath("slow-drain");
+    const ep = await endpoint(client, path);
+    await call("PATCH", `/v1/endpoints/${ep.id}`, { token: client.api_key, body: { status: "paused" } });
+    await receiver("/script", { path, replies: [{ status: 200, delayMs: 1_500 }] });
+    await finishedEdit(client);
+    await call("PATCH", `/v1/endpoints/${ep.id}`, { token: client.api_key, body: { status: "active" } });
+    await atLeast(path, 1);
+    const alarm = await runInDurableObject(clientObject(client), (_i, state) => state.storage.getAlarm());
+    expect(alarm === null || alarm > Date.now() + 1_000).toBe(true);
+  });
+
+  it("finds a backlog's head through an index that holds only queued rows", async () => {
+    const client = await newClient();
+    await endpoint(client, uniquePath("plan"));
+    const plan = await runInDurableObject(clientObject(client), (_i, state) =>
+      state.storage.sql
+        .exec<{ detail: string }>(
+          "EXPLAIN QUERY PLAN SELECT * FROM endpoint_deliveries WHERE endpoint_id = ? AND state = 'queued' ORDER BY seq LIMIT 1",
+          "ep_x",
+        )
+        .toArray()
+        .map((r) => r.detail)
+        .join(" "),
+    );
+    expect(plan).toContain("endpoint_deliveries_queued");
   });
 });
