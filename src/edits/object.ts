@@ -256,10 +256,12 @@ export class EditObject extends DurableObject<Env> {
       this.#streams.publish(event, true);
       this.#terminalWaiters.wakeAll();
       // KV first (at once, not coalesced), so a list read after the webhook shows the outcome.
-      this.ctx.waitUntil(this.#kv.publish({ urgent: true }).then(() => this.#deliverDue()));
+      const kv = this.#kv.publish({ urgent: true });
+      this.ctx.waitUntil(kv.then(() => this.#deliverDue()));
+      // The client's endpoints too only after KV has the outcome.
       this.ctx.waitUntil(
-        reportUsage(this.#store, next, this.env.CLIENT, this.#dispatch.outbox).then((added) =>
-          added ? this.#deliverDue() : this.#schedule(),
+        Promise.all([kv, reportUsage(this.#store, next, this.env.CLIENT, this.#dispatch.outbox)]).then(
+          ([, added]) => (added ? this.#deliverDue() : this.#schedule()),
         ),
       );
     } else this.ctx.waitUntil(this.#kv.publish().then(() => this.#schedule()));
