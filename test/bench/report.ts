@@ -254,6 +254,18 @@ function timeSection(r: Results): string {
   webhook); authentication now reads one KV key, the client's secrets travel with the create call
   and are reread at most once a minute, KV snapshots are written off the request and notification
   paths, and an edit no longer asks SQLite whether its table exists on every read.
+- **The profile, and what was cut (2026-12-01).** A V8 CPU profile of the worker during a 300-edit
+  burst (\`node test/bench/profile.ts\`, through wrangler dev's inspector) put about a quarter of the
+  samples in SQLite \`exec\` calls, spread over many small statements, then R2 and KV \`put\`, alarm
+  writes (\`setAlarm\`/\`getAlarm\` on every state change), one JSON log line per successful
+  attempt, and one usage RPC per webhook. Cut: the edit object's scheduling notes, origin and alarm
+  time are kept in memory (it is their only writer), the attempt log is trimmed only past 50, usage
+  is counted once per delivery pass, successful attempts are no longer logged (they are in the
+  attempt log), KV holds 3 writes per edit instead of two per state, registration with the hub left
+  the create's answer path, and the client object moves its alarm only earlier. CPU per delivery in
+  the 2,000-edit burst went from 5.0–7.0 ms (two full runs of the bench's first version, on a loaded
+  machine) to the figure above; what is left is the number of storage statements, KV and R2 writes
+  per edit, not one hot spot.
 - **What the microbenchmarks say.** The relay's own CPU work per edit, in Node: request validation
   40 µs, signing 27 µs, URL safety check 37 µs, request fingerprint 113 µs. That is far less than the
   gap to the baseline, which points at the number of storage transactions, RPCs, KV writes and alarm
