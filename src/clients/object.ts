@@ -209,6 +209,9 @@ export class ClientObject extends DurableObject<Env> {
     const soonest = Math.min(...nexts.filter((t): t is number => t !== null));
     if (endpoints.takeRearm()) await this.#arm();
     else if (Number.isFinite(soonest)) await this.#alarm.setEarlier(soonest);
+    // The last first attempt reported: the lease alarm is no longer needed (an idle relay runs
+    // nothing but the hub's watchdog).
+    else if (endpoints.store.oldestDirect() === null) await this.#arm();
     return nexts;
   }
 

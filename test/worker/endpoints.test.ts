@@ -547,4 +547,20 @@ describe("endpoints", () => {
     );
     expect(plan).toContain("endpoint_deliveries_queued");
   });
+  // Found by counting operations (docs/cost.md): after the last first attempt was reported, the
+  // client object's alarm stayed at the lease (2 min) and ran once for nothing on an idle relay.
+  it("leaves no alarm due soon once every first attempt is reported", async () => {
+    const client = await newClient();
+    const path = uniquePath("idle");
+    const ep = await endpoint(client, path);
+    await finishedEdit(client);
+    await atLeast(path, 1);
+    await until(async () => {
+      const e = (await call("GET", `/v1/endpoints/${ep.id}`, { token: client.api_key })).body;
+      return e.health.pending === 0 ? e : null;
+    });
+    const alarm = await runInDurableObject(clientObject(client), (_i, state) => state.storage.getAlarm());
+    // Only the event log's retention (30 days here) is left to wait for.
+    expect(alarm === null || alarm > Date.now() + 86_400_000).toBe(true);
+  });
 });
