@@ -176,7 +176,13 @@ export class EditStore {
   }
 
   set(key: MetaKey, value: number | null): void {
-    this.#sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, value);
+    // Unchanged: no write (rows written are billed). An upsert writes one row; a REPLACE, two.
+    if (this.#meta?.has(key) && this.#meta.get(key) === value) return;
+    this.#sql.exec(
+      "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      key,
+      value,
+    );
     this.#meta?.set(key, value);
   }
 }
