@@ -1,33 +1,22 @@
 import { DurableObject } from "cloudflare:workers";
-import { readConfig } from "../core/config";
 import { DIRECT_LEASE_MS, type EndpointView } from "../endpoints/policy";
-import {
-  type DirectTarget,
-  type EndpointInput,
-  type EndpointPatch,
+import type {
+  DirectTarget,
+  EndpointInput,
+  EndpointPatch,
   Endpoints,
-  type EventRecord,
+  EventRecord,
 } from "../endpoints/service";
 import { AlarmSlot } from "../lib/alarm";
 import { sha256Hex } from "../lib/crypto";
-import { errorMessage, log } from "../lib/log";
 import { migrate, schemaVersion } from "../lib/schema";
 import type { EndpointReport } from "../webhooks/dispatcher";
+import { clientEndpoints } from "./endpoints";
 import { Ledger, type Outcomes, type UsageRow } from "./ledger";
 import { type Admission, type ClientLimits, utcDay } from "./limits";
 import { CLIENT_MIGRATIONS } from "./migrations";
-import { seal, unseal } from "./sealing";
-import {
-  type ClientRecord,
-  type ClientStatus,
-  getClient,
-  limitsOf,
-  liveSecrets,
-  newApiKey,
-  rotated,
-  type StoredClient,
-  saveClient,
-} from "./store";
+import { RecordKeeper } from "./record-keeper";
+import { type ClientRecord, type ClientStatus, limitsOf, liveSecrets, newApiKey, rotated } from "./store";
 
 /** A client as the admin API shows it: no key, no secrets. */
 export interface ClientView {
@@ -60,62 +49,55 @@ const view = (r: ClientRecord): ClientView => ({
  * than sealing, or that lived only in KV, are adopted and sealed on their next write.
  */
 export class ClientObject extends DurableObject<Env> {
-  #record: ClientRecord | null = null;
+  readonly #records: RecordKeeper;
   #ledger: Ledger | null = null;
   #endpointsOf: Endpoints | null = null;
   readonly #alarm = new AlarmSlot(this.ctx.storage);
-  #writes: Promise<void> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    if (schemaVersion(ctx.storage.sql) > 0) {
-      ctx.blockConcurrencyWhile(async () => {
-        migrate(ctx.storage, CLIENT_MIGRATIONS);
-        const row = ctx.storage.sql.exec<{ doc: string }>("SELECT doc FROM client").toArray()[0];
-        if (row) this.#record = await this.#open(JSON.parse(row.doc) as StoredClient);
-      });
-    }
+    this.#records = new RecordKeeper(ctx, env);
   }
 
   /** Stores a new client (a repeated call with the same record changes nothing). */
   async create(record: ClientRecord): Promise<ClientView> {
-    if (!this.#record) await this.#commit(record);
-    return view(this.#record ?? record);
+    if (!this.#records.current) await this.#records.commit(record);
+    return view(this.#records.current ?? record);
   }
 
   async view(id: string): Promise<ClientView | null> {
-    const r = await this.#get(id);
+    const r = await this.#records.get(id);
     return r ? view(r) : null;
   }
 
   /** The secrets that sign this client's webhooks now (a disabled client's accepted edits still deliver). */
   async signingSecrets(id: string): Promise<string[]> {
-    const r = await this.#get(id);
+    const r = await this.#records.get(id);
     return r ? liveSecrets(r) : [];
   }
 
   /** A new current secret; the old one keeps signing for 24 h. null for an unknown client. */
   async rotateSecret(id: string, now = Date.now()): Promise<ClientRecord | null> {
-    const r = await this.#get(id);
+    const r = await this.#records.get(id);
     if (!r) return null;
-    return this.#commit(rotated(r, now));
+    return this.#records.commit(rotated(r, now));
   }
 
   /** A new api key; the old one is refused at once here and everywhere once KV catches up. */
   async rotateKey(id: string): Promise<{ api_key: string } | null> {
-    const r = await this.#get(id);
+    const r = await this.#records.get(id);
     if (!r) return null;
     const apiKey = newApiKey();
-    await this.#commit({ ...r, key_hash: await sha256Hex(apiKey) }, r.key_hash);
+    await this.#records.commit({ ...r, key_hash: await sha256Hex(apiKey) }, r.key_hash);
     return { api_key: apiKey };
   }
 
   async update(id: string, patch: ClientPatch): Promise<ClientView | null> {
-    const r = await this.#get(id);
+    const r = await this.#records.get(id);
     if (!r) return null;
     const limits = patch.limits ? { ...r.limits, ...patch.limits } : r.limits;
     return view(
-      await this.#commit({
+      await this.#records.commit({
         ...r,
         ...(patch.name !== undefined ? { name: patch.name } : {}),
         ...(patch.status !== undefined ? { status: patch.status } : {}),
@@ -126,7 +108,7 @@ export class ClientObject extends DurableObject<Env> {
 
   /** Reserves an edit's generations against the client's quotas, before anything reaches Oxen. */
   async reserve(id: string, editId: string, model: string, generations: number): Promise<Admission> {
-    const r = await this.#get(id);
+    const r = await this.#records.get(id);
     if (!r) return { ok: false, retryAfterS: 60, reason: "unknown client" };
     return this.#counters().reserve(limitsOf(r), editId, model, generations, Date.now());
   }
@@ -164,7 +146,7 @@ export class ClientObject extends DurableObject<Env> {
     limits: ClientLimits;
     today: { active_generations: number; generations: number };
   }> {
-    const r = await this.#get(id);
+    const r = await this.#records.get(id);
     const ledger = this.#counters();
     const now = Date.now();
     return {
@@ -280,28 +262,10 @@ export class ClientObject extends DurableObject<Env> {
   }
 
   #endpoints(): Endpoints {
-    if (!this.#endpointsOf) {
-      const config = readConfig(this.env);
-      this.#counters();
-      this.#endpointsOf = new Endpoints(this.ctx.storage.sql, {
-        config: {
-          timeoutMs: config.webhookTimeoutMs,
-          scheduleSeconds: config.retryScheduleSeconds,
-          disableAfterSeconds: config.endpointDisableAfterSeconds,
-          retentionSeconds: config.retentionSeconds,
-          allowPrivate: config.allowPrivateWebhooks,
-        },
-        secrets: async () => (this.#record ? liveSecrets(this.#record) : []),
-        logAttempt: (editId, attempt) =>
-          this.ctx.waitUntil(
-            this.env.EDIT.getByName(editId)
-              .recordAttempt(attempt)
-              .catch(() => {}),
-          ),
-        countWebhook: (model, delivered) =>
-          this.#counters().countWebhooks(model ?? "", Date.now(), delivered ? 1 : 0, delivered ? 0 : 1),
-      });
-    }
+    this.#endpointsOf ??= clientEndpoints(this.ctx, this.env, {
+      secrets: async () => (this.#records.current ? liveSecrets(this.#records.current) : []),
+      counters: () => this.#counters(),
+    });
     return this.#endpointsOf;
   }
 
@@ -312,56 +276,5 @@ export class ClientObject extends DurableObject<Env> {
       this.#ledger = new Ledger(this.ctx.storage.sql);
     }
     return this.#ledger;
-  }
-
-  async #get(id: string): Promise<ClientRecord | null> {
-    if (this.#record) return this.#record;
-    // A client that so far lived only in KV (created before this object existed).
-    const stored = await getClient(this.env.EDITS, id);
-    if (!stored || this.#record) return this.#record;
-    return this.#commit(await this.#open(stored));
-  }
-
-  /**
-   * Makes `next` the record at once (so the next call sees it), then writes it, sealed, to
-   * SQLite and KV. Writes run one after another and each writes the latest record: a slow one
-   * can never land last with an older record.
-   */
-  async #commit(next: ClientRecord, oldKeyHash?: string): Promise<ClientRecord> {
-    this.#record = next;
-    const write = this.#writes.then(async () => {
-      const latest = this.#record ?? next;
-      const stored = await this.#close(latest);
-      migrate(this.ctx.storage, CLIENT_MIGRATIONS);
-      this.ctx.storage.sql.exec(
-        "INSERT OR REPLACE INTO client (id, doc) VALUES (?, ?)",
-        latest.id,
-        JSON.stringify(stored),
-      );
-      await saveClient(this.env.EDITS, stored, oldKeyHash);
-    });
-    this.#writes = write.catch((e) => log("error", "client write failed", { error: errorMessage(e) }));
-    await write;
-    return next;
-  }
-
-  async #close(r: ClientRecord): Promise<StoredClient> {
-    const key = this.env.ENCRYPTION_KEY;
-    if (!key) return r;
-    const secrets = await Promise.all(
-      r.secrets.map(async (s) => ({ sealed: await seal(key, s.secret), expires_at: s.expires_at })),
-    );
-    return { ...r, secrets };
-  }
-
-  async #open(stored: StoredClient): Promise<ClientRecord> {
-    const key = this.env.ENCRYPTION_KEY;
-    const secrets = await Promise.all(
-      stored.secrets.map(async (s) => ({
-        secret: s.sealed ? await unseal(key ?? "", s.sealed) : (s.secret ?? ""),
-        expires_at: s.expires_at,
-      })),
-    );
-    return { ...stored, secrets };
   }
 }

@@ -1,3 +1,5 @@
+import type { ClientRecord, StoredClient } from "./store";
+
 /**
  * Webhook signing secrets at rest: AES-GCM under ENCRYPTION_KEY (32 bytes, base64), a fresh
  * 96-bit IV per seal, stored as `v1.<iv>.<ciphertext>` (base64). KV and SQLite hold only this
@@ -46,4 +48,24 @@ export async function unseal(raw: string, sealed: string): Promise<string> {
     unb64(ct ?? ""),
   );
   return new TextDecoder().decode(pt);
+}
+
+/** A record as stored: its secrets sealed (as they are, without a key: records from before sealing). */
+export async function sealRecord(key: string | undefined, r: ClientRecord): Promise<StoredClient> {
+  if (!key) return r;
+  const secrets = await Promise.all(
+    r.secrets.map(async (s) => ({ sealed: await seal(key, s.secret), expires_at: s.expires_at })),
+  );
+  return { ...r, secrets };
+}
+
+/** A stored record with its secrets readable (plain ones, from before sealing, as they are). */
+export async function openRecord(key: string | undefined, stored: StoredClient): Promise<ClientRecord> {
+  const secrets = await Promise.all(
+    stored.secrets.map(async (s) => ({
+      secret: s.sealed ? await unseal(key ?? "", s.sealed) : (s.secret ?? ""),
+      expires_at: s.expires_at,
+    })),
+  );
+  return { ...stored, secrets };
 }

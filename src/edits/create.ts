@@ -60,20 +60,14 @@ export async function createOnce(d: CreateDeps, req: CreateEditRequest): Promise
   );
   // One transaction: the edit, the end of its intent, and its timers. The watchdog is armed
   // with the save: if the object dies before the hub knows the generations, the alarm registers them.
-  try {
-    d.ctx.storage.transactionSync(() => {
-      d.store.migrate();
-      d.store.save(snap, req.fingerprint);
-      d.store.setOrigin(req.origin);
-      d.store.clearIntent();
-      d.store.set("registration_check_at", now + REGISTRATION_RETRY_MS);
-      d.store.set("deadline_at", now + maxEditSeconds * 1000);
-    });
-  } catch (e) {
-    // Rolled back: nothing of it may stay cached as if written.
-    d.store.reset();
-    throw e;
-  }
+  d.store.transaction(() => {
+    d.store.migrate();
+    d.store.save(snap, req.fingerprint);
+    d.store.setOrigin(req.origin);
+    d.store.clearIntent();
+    d.store.set("registration_check_at", now + REGISTRATION_RETRY_MS);
+    d.store.set("deadline_at", now + maxEditSeconds * 1000);
+  });
   await d.schedule();
   // Registered off the answer's path: the hub keeps a completion for a generation it does not
   // know yet until the registration comes, and the alarm just armed registers if this one fails.

@@ -44,7 +44,7 @@ export function deliveryPage(
   limit: number,
   after: number,
 ): { data: Delivery[]; next_cursor: string | null } {
-  const page = outbox.attemptsPage(limit, after);
+  const page = outbox.attemptLog.page(limit, after);
   const last = page.rows.at(-1);
   return { data: page.rows.map(toDelivery), next_cursor: page.more && last ? String(last.seq) : null };
 }

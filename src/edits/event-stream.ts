@@ -137,3 +137,10 @@ export function serveEvents(
     { status: 429, headers: { "retry-after": "10" } },
   );
 }
+
+/** Gives the client's object back a stream's lease (best effort: a lost one expires by itself). */
+export function closeStreamLease(env: Env, clientId: string, lease: string): Promise<void> {
+  return env.CLIENT.getByName(clientId)
+    .closeStream(lease)
+    .catch(() => {});
+}

@@ -15,7 +15,7 @@ import type { CreateEditRequest, EditResult, Redelivery } from "./creation";
 import type { Delivery } from "./deliveries";
 import { deliveryPage, newDispatcher, requeueLast } from "./delivery";
 import { eraseEdit } from "./erasure";
-import { EventStreams, serveEvents } from "./event-stream";
+import { closeStreamLease, EventStreams, serveEvents } from "./event-stream";
 import type { Snapshot } from "./kv";
 import { KvProjection } from "./projection";
 import { forgetAtHub, registerWithHub } from "./registration";
@@ -36,7 +36,7 @@ export class EditObject extends DurableObject<Env> {
   readonly #oxen: OxenClient;
   #kv: KvProjection;
   #dispatcher: Dispatcher | null = null;
-  #outputCopies: OutputCopies | null = null;
+  readonly #copies: OutputCopies;
   #serial: Promise<unknown> = Promise.resolve();
   readonly #secrets: SecretsCache;
   readonly #terminalWaiters = new Waiters();
@@ -49,9 +49,10 @@ export class EditObject extends DurableObject<Env> {
     this.#oxen = new OxenClient({ baseUrl: this.#config.oxenBaseUrl, apiKey: this.#config.oxenApiKey });
     // Tables are made only by create(): a read of an unknown id must not leave storage behind.
     this.#store = new EditStore(ctx.storage);
-    this.#kv = new KvProjection(this.#store, env.EDITS, this.#config.retentionSeconds + 86_400);
+    this.#kv = this.#projection();
     this.#secrets = new SecretsCache(env.CLIENT);
     this.#alarm = new AlarmSlot(ctx.storage);
+    this.#copies = new OutputCopies(ctx.storage.sql);
     if (this.#store.exists()) {
       ctx.blockConcurrencyWhile(async () => {
         this.#store.migrate();
@@ -134,7 +135,7 @@ export class EditObject extends DurableObject<Env> {
     return cancelEdit({
       store: this.#store,
       oxen: this.#oxen,
-      forget: (ids) => this.#forget(ids),
+      forget: (ids) => forgetAtHub(this.env, this.#config, ids),
       register: (snap) => this.#register(snap),
       applyUpdates: (updates) => this.applyUpdates(updates),
       settleCopies: () => this.#runCopies(),
@@ -144,20 +145,10 @@ export class EditObject extends DurableObject<Env> {
   /** `GET /v1/edits/{id}/events`, served here so that it can stay open until the edit finishes. */
   override async fetch(request: Request): Promise<Response> {
     const snap = this.#store.load();
-    return serveEvents(
-      request,
-      snap,
-      this.#streams,
-      () => (snap ? this.#dispatch.outbox.events() : []),
-      (lease) => {
-        if (snap)
-          this.ctx.waitUntil(
-            this.env.CLIENT.getByName(snap.client_id)
-              .closeStream(lease)
-              .catch(() => {}),
-          );
-      },
-    );
+    const past = () => (snap ? this.#dispatch.outbox.events() : []);
+    return serveEvents(request, snap, this.#streams, past, (lease) => {
+      if (snap) this.ctx.waitUntil(closeStreamLease(this.env, snap.client_id, lease));
+    });
   }
 
   /** A page of the attempt log after `after` (an attempt's sequence number, the page cursor). */
@@ -178,13 +169,10 @@ export class EditObject extends DurableObject<Env> {
 
   /** An attempt the client's object made for one of its endpoints, for this edit's `/deliveries`. */
   async recordAttempt(attempt: AttemptRow): Promise<void> {
-    if (this.#store.exists() && this.#store.load()) this.#dispatch.outbox.log(attempt);
+    if (this.#store.load()) this.#dispatch.outbox.attemptLog.add(attempt);
   }
 
-  /**
-   * Forgets what this instance read from its storage (the document, scheduling notes, the alarm
-   * time), for storage changed from outside it (tests that stand for time passing).
-   */
+  /** Forgets what this instance read from storage, for storage changed from outside it (tests). */
   dropCaches(): void {
     this.#store.invalidate();
     this.#alarm.forget();
@@ -205,11 +193,20 @@ export class EditObject extends DurableObject<Env> {
     if (terminal && this.#store.due("erase_at", Date.now())) return this.#erase(snap);
     await this.#runCopies();
     await this.#kv.publish();
-    if (terminal && (await reportUsage(this.#store, snap, this.env.CLIENT, this.#dispatch.outbox)))
-      await this.#dispatch.deliverDue();
+    if (terminal && (await this.#report(snap))) await this.#dispatch.deliverDue();
     else if (this.#store.due("deadline_at", Date.now())) await this.#giveUp(snap);
     else if (this.#store.due("registration_check_at", Date.now())) await this.#register(snap);
     await this.#schedule();
+  }
+
+  /** KV keeps a terminal snapshot for its retention and a day, as a backstop to erasure. */
+  #projection(): KvProjection {
+    return new KvProjection(this.#store, this.env.EDITS, this.#config.retentionSeconds + 86_400);
+  }
+
+  /** Usage and the event to the client's object (usage.ts); true when endpoint rows were added. */
+  #report(snap: Snapshot): Promise<boolean> {
+    return reportUsage(this.#store, snap, this.env.CLIENT, this.#dispatch.outbox);
   }
 
   get #dispatch(): Dispatcher {
@@ -226,32 +223,25 @@ export class EditObject extends DurableObject<Env> {
     );
   }
 
-  #forget(ids: string[]): Promise<void> {
-    return forgetAtHub(this.env, this.#config, ids);
-  }
-
   /** MAX_EDIT_SECONDS passed: the edit fails with `timeout`, and Oxen is asked to stop charging. */
   async #giveUp(snap: Snapshot): Promise<void> {
     const pending = snap.edit.outputs.filter((o) => !isTerminal(o.status)).map((o) => o.generation_id);
     await this.#commit(snap, timedOut(snap.edit.outputs, this.#config.maxEditSeconds), "timeout");
-    this.ctx.waitUntil(cancelQuietly(this.#oxen, pending).then(() => this.#forget(pending)));
+    this.ctx.waitUntil(
+      cancelQuietly(this.#oxen, pending).then(() => forgetAtHub(this.env, this.#config, pending)),
+    );
   }
 
   async #commit(snap: Snapshot, outputs: Output[], errorType?: string): Promise<void> {
     const { next, event } = transition(snap, outputs, Date.now(), newId("msg"), { errorType });
-    try {
-      // One transaction: an edit is never terminal without its event in the outbox.
-      this.ctx.storage.transactionSync(() => {
-        this.#store.save(next);
-        if (event) {
-          this.#dispatch.outbox.addEvent(event, subscribers(next.edit, event.type));
-          this.#store.set("erase_at", Date.now() + this.#config.retentionSeconds * 1000);
-        }
-      });
-    } catch (e) {
-      this.#store.invalidate();
-      throw e;
-    }
+    // One transaction: an edit is never terminal without its event in the outbox.
+    this.#store.transaction(() => {
+      this.#store.save(next);
+      if (event) {
+        this.#dispatch.outbox.addEvent(event, subscribers(next.edit, event.type));
+        this.#store.set("erase_at", Date.now() + this.#config.retentionSeconds * 1000);
+      }
+    });
     if (event) {
       this.#streams.publish(event, true);
       this.#terminalWaiters.wakeAll();
@@ -260,17 +250,12 @@ export class EditObject extends DurableObject<Env> {
       this.ctx.waitUntil(kv.then(() => this.#deliverDue()));
       // The client's endpoints too only after KV has the outcome.
       this.ctx.waitUntil(
-        Promise.all([kv, reportUsage(this.#store, next, this.env.CLIENT, this.#dispatch.outbox)]).then(
-          ([, added]) => (added ? this.#deliverDue() : this.#schedule()),
+        Promise.all([kv, this.#report(next)]).then(([, added]) =>
+          added ? this.#deliverDue() : this.#schedule(),
         ),
       );
     } else this.ctx.waitUntil(this.#kv.publish().then(() => this.#schedule()));
     await this.#schedule();
-  }
-
-  get #copies(): OutputCopies {
-    this.#outputCopies ??= new OutputCopies(this.ctx.storage.sql);
-    return this.#outputCopies;
   }
 
   /** Runs due copies; runs are chained, so awaiting one waits for any already under way. */
@@ -282,42 +267,32 @@ export class EditObject extends DurableObject<Env> {
   }
 
   async #erase(snap: Snapshot): Promise<void> {
-    // Its usage first (an erase soon after the end may come before the report): the client's
-    // running count and usage must not wait two days for a stale sweep.
-    await reportUsage(this.#store, snap, this.env.CLIENT, this.#dispatch.outbox);
-    await eraseEdit(this.ctx, this.env, snap, async () => {
-      await this.#kv.publish();
-      // Nothing written to KV after this: a late write would bring the erased edit back.
-      this.#kv.stop();
+    await eraseEdit(this.ctx, this.env, snap, {
+      // Its usage first (an erase soon after the end may come before the report).
+      report: () => this.#report(snap),
+      projection: this.#kv,
     });
     this.#streams.endAll();
     this.#store.reset();
     this.#alarm.forget();
     // A new projection for a new edit under this id (an Idempotency-Key used again); the old one stays stopped.
-    this.#kv = new KvProjection(this.#store, this.env.EDITS, this.#config.retentionSeconds + 86_400);
+    this.#kv = this.#projection();
     this.#dispatcher = null;
-    this.#outputCopies = null;
   }
 
   async #deliverDue(): Promise<void> {
     if (!this.#store.exists()) return;
-    try {
-      await this.#dispatch.deliverDue();
-    } catch (e) {
-      // An erasure that ran meanwhile took the tables: nothing is left to deliver.
+    // An erasure that ran meanwhile took the tables: nothing is left to deliver.
+    await this.#dispatch.deliverDue().catch((e) => {
       if (this.#store.exists()) throw e;
-      return;
-    }
+    });
     await this.#schedule();
   }
 
   /** The one alarm: the earliest of the next delivery, the KV flush, the hub watchdog and the deadline. */
   async #schedule(): Promise<void> {
-    const snap = this.#store.load();
-    const terminal = snap !== null && isTerminal(snap.edit.status);
     const due = this.#store.exists() ? [this.#dispatch.outbox.nextDue(), this.#copies.nextDue()] : [];
-    const at = nextAlarm(timersOf(this.#store, { terminal, due, kvDirty: this.#kv.dirty() }));
-    await this.#alarm.set(at);
+    await this.#alarm.set(nextAlarm(timersOf(this.#store, { due, kvDirty: this.#kv.dirty() })));
   }
 }
 

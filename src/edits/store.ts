@@ -116,6 +116,16 @@ export class EditStore {
     );
   }
 
+  /** Runs `fn` as one transaction; a rollback leaves nothing cached as if it had been written. */
+  transaction(fn: () => void): void {
+    try {
+      this.#storage.transactionSync(fn);
+    } catch (e) {
+      this.reset();
+      throw e;
+    }
+  }
+
   /** After `deleteAll`: nothing is known any more. */
   reset(): void {
     this.#ready = false;

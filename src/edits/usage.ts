@@ -1,3 +1,4 @@
+import { isTerminal } from "../core/status";
 import { errorMessage, log } from "../lib/log";
 import type { Outbox } from "../webhooks/outbox";
 import type { Snapshot } from "./kv";
@@ -60,21 +61,20 @@ export function usageDue(store: EditStore, terminal: boolean): number | null {
 
 /**
  * What the edit's one alarm waits for, read from its store (see timers.ts `nextAlarm`). `due`:
- * the next delivery and the next output copy; `terminal`: a snapshot exists and has ended.
+ * the next delivery and the next output copy.
  */
-export function timersOf(
-  store: EditStore,
-  t: { terminal: boolean; due: (number | null)[]; kvDirty: boolean },
-): Timers {
+export function timersOf(store: EditStore, t: { due: (number | null)[]; kvDirty: boolean }): Timers {
+  const snap = store.load();
+  const terminal = snap !== null && isTerminal(snap.edit.status);
   const due = t.due.filter((x): x is number => x !== null);
   return {
     deliveryDue: due.length > 0 ? Math.min(...due) : null,
-    eraseAt: t.terminal ? store.get("erase_at") : null,
+    eraseAt: terminal ? store.get("erase_at") : null,
     kvDirty: t.kvDirty,
     kvWrittenAt: store.get("kv_written_at"),
-    terminal: t.terminal || store.load() === null,
+    terminal: terminal || snap === null,
     registrationCheckAt: store.get("registration_check_at"),
     deadlineAt: store.get("deadline_at"),
-    usageDue: usageDue(store, t.terminal),
+    usageDue: usageDue(store, terminal),
   };
 }

@@ -1,11 +1,10 @@
 import { newId } from "../lib/ids";
-import { type AttemptRow, endpointRowUrl } from "../webhooks/outbox";
 import { nextStep } from "../webhooks/retry";
-import { type AttemptResult, sendWebhook } from "../webhooks/send";
-import { checkWebhookUrl } from "../webhooks/url-safety";
+import type { AttemptResult } from "../webhooks/send";
+import { Backlog, type EndpointsDeps } from "./backlog";
+import { EventLog } from "./event-log";
 import {
   afterEndpointAttempt,
-  BACKLOG_BATCH,
   DIRECT_LEASE_MS,
   type EndpointEventType,
   type EndpointRow,
@@ -15,30 +14,9 @@ import {
   normaliseEvents,
   subscribes,
 } from "./policy";
-import { EndpointStore, type LoggedEvent } from "./store";
+import { EndpointStore } from "./store";
 
-/** Backlogs drained at once by one pass. */
-const DRAINS_AT_ONCE = 5;
-/** An attempt's lease beyond its timeout. */
-const LEASE_MARGIN_MS = 30_000;
-
-export interface EndpointsConfig {
-  timeoutMs: number;
-  scheduleSeconds: readonly number[];
-  disableAfterSeconds: number;
-  retentionSeconds: number;
-  allowPrivate: boolean;
-}
-
-export interface EndpointsDeps {
-  config: EndpointsConfig;
-  /** The client's live signing secrets. */
-  secrets: () => Promise<string[]>;
-  /** An attempt the backlog made for an edit's event, for that edit's `/deliveries` (best effort). */
-  logAttempt: (editId: string, attempt: AttemptRow) => void;
-  /** Usage: a delivery to an endpoint settled. */
-  countWebhook: (model: string | null, delivered: boolean) => void;
-}
+export type { EndpointsConfig, EndpointsDeps } from "./backlog";
 
 export interface EndpointInput {
   url: string;
@@ -76,13 +54,16 @@ export interface DirectTarget {
  */
 export class Endpoints {
   readonly store: EndpointStore;
+  readonly log: EventLog;
   readonly #deps: EndpointsDeps;
-  readonly #inflight = new Set<string>();
+  readonly #backlog: Backlog;
   /** Something was queued outside a backlog's own flow (a disable's notice): the alarm must be re-armed. */
   #rearm = false;
 
   constructor(sql: SqlStorage, deps: EndpointsDeps) {
     this.store = new EndpointStore(sql);
+    this.log = new EventLog(sql);
+    this.#backlog = new Backlog(this.store, this.log, deps, (id, ok, now) => this.#health(id, ok, now));
     this.#deps = deps;
   }
 
@@ -149,9 +130,9 @@ export class Endpoints {
    * A repeated call (the edit's answer was lost) changes nothing and names the same targets.
    */
   append(e: EventRecord, now: number): { direct: DirectTarget[]; queued: boolean } {
-    if (e.edit_id && this.store.isForgotten(e.edit_id)) return { direct: [], queued: false };
-    const fresh = this.store.append({ ...e });
-    const seq = fresh ?? this.store.seqOf(e.id);
+    if (e.edit_id && this.log.isForgotten(e.edit_id)) return { direct: [], queued: false };
+    const fresh = this.log.append({ ...e });
+    const seq = fresh ?? this.log.seqOf(e.id);
     if (seq === null) return { direct: [], queued: false };
     let queued = false;
     if (fresh !== null) {
@@ -206,120 +187,9 @@ export class Endpoints {
     return null;
   }
 
-  /** Sends what the backlogs have due: each active endpoint's oldest events, in order. */
-  async deliverDue(now: number): Promise<void> {
-    this.store.reclaimDirect(now - DIRECT_LEASE_MS);
-    const due = this.store
-      .heads()
-      .filter((h) => h.next_at <= now && !this.#inflight.has(h.endpoint_id))
-      .map((h) => h.endpoint_id);
-    // A few at a time: an object has about six connections waiting at once, and a send queued
-    // behind slow receivers would spend its timeout waiting and count against a healthy endpoint.
-    for (let i = 0; i < due.length; i += DRAINS_AT_ONCE) {
-      await Promise.all(due.slice(i, i + DRAINS_AT_ONCE).map((id) => this.#drain(id)));
-    }
-  }
-
-  async #drain(endpointId: string): Promise<void> {
-    this.#inflight.add(endpointId);
-    try {
-      for (let i = 0; i < BACKLOG_BATCH; i++) {
-        const ep = this.store.endpoint(endpointId);
-        const head = this.store.head(endpointId);
-        if (ep?.status !== "active" || !head || (head.next_at ?? 0) > Date.now()) return;
-        const event = this.store.event(head.seq);
-        if (!event?.payload) {
-          this.store.setDelivery(endpointId, head.seq, "failed", head.attempts, null);
-          continue;
-        }
-        // Leased for the attempt, as the outbox does: an eviction mid-send retries after it.
-        this.store.setDelivery(
-          endpointId,
-          head.seq,
-          "queued",
-          head.attempts,
-          Date.now() + this.#deps.config.timeoutMs + LEASE_MARGIN_MS,
-        );
-        if (!(await this.#send(ep, head.attempts + 1, event))) return;
-      }
-    } finally {
-      this.#inflight.delete(endpointId);
-    }
-  }
-
-  /** One attempt of a backlog's head; true when delivered (the next may follow at once). */
-  async #send(ep: EndpointRow, attempt: number, event: LoggedEvent): Promise<boolean> {
-    // URL rules are checked again before every attempt, as for webhooks (the rules may have tightened).
-    const blocked = checkWebhookUrl(ep.url, { allowPrivate: this.#deps.config.allowPrivate });
-    const secrets = blocked ? [] : await this.#deps.secrets();
-    const result: AttemptResult =
-      blocked || secrets.length === 0
-        ? {
-            status: 0,
-            error: blocked ? `URL not allowed: ${blocked}` : "the client no longer exists",
-            durationMs: 0,
-            retryAfter: null,
-            response: null,
-          }
-        : await sendWebhook({
-            url: ep.url,
-            eventId: event.id,
-            body: event.payload as string,
-            secrets,
-            timeoutMs: this.#deps.config.timeoutMs,
-          });
-    const now = Date.now();
-    const ok = result.status >= 200 && result.status < 300;
-    let nextAt: number | null = null;
-    // 410: this event is refused for good; the next one may follow.
-    let goOn = ok;
-    const current = this.store.delivery(ep.id, event.seq);
-    if (!current) return false; // deleted or forgotten meanwhile
-    if (current.state === "delivered") return true; // a late report of its first attempt said so
-    if (ok) {
-      this.store.setDelivery(ep.id, event.seq, "delivered", attempt, null);
-      this.#deps.countWebhook(event.model, true);
-    } else {
-      const outcome = nextStep(
-        attempt,
-        result.status,
-        result.retryAfter,
-        this.#deps.config.scheduleSeconds,
-        now,
-      );
-      if (outcome.kind === "retry") {
-        nextAt = outcome.at;
-        this.store.setDelivery(ep.id, event.seq, "queued", attempt, nextAt);
-      } else if (outcome.kind === "gone") {
-        this.store.setDelivery(ep.id, event.seq, "failed", attempt, null);
-        this.#deps.countWebhook(event.model, false);
-        goOn = true;
-      } else {
-        // Its retries are spent. Those behind it that are as old as a whole schedule fail with it
-        // (each event gets about the window a webhook would); the next one goes on at once.
-        this.store.setDelivery(ep.id, event.seq, "failed", attempt, null);
-        const windowMs = this.#deps.config.scheduleSeconds.reduce((a, b) => a + b, 0) * 1000;
-        const n = this.store.failQueuedOlderThan(ep.id, now - windowMs);
-        for (let i = 0; i <= n; i++) this.#deps.countWebhook(event.model, false);
-        goOn = true;
-      }
-    }
-    this.#health(ep.id, ok, now);
-    if (event.edit_id) {
-      this.#deps.logAttempt(event.edit_id, {
-        event_id: event.id,
-        type: event.type,
-        url: endpointRowUrl(ep.url, ep.id),
-        attempt,
-        status_code: result.status === 0 ? null : result.status,
-        error: result.error,
-        duration_ms: result.durationMs,
-        at: now,
-        next_attempt_at: nextAt,
-        response: result.response,
-      });
-    }
-    return goOn;
+  /** Sends what the backlogs have due: each active endpoint's oldest events, in order (backlog.ts). */
+  deliverDue(now: number): Promise<void> {
+    return this.#backlog.deliverDue(now);
   }
 
   #health(endpointId: string, ok: boolean, now: number): void {
@@ -343,7 +213,7 @@ export class Endpoints {
     const view = { ...full, url: new URL(full.url).origin };
     const type: EndpointEventType = "endpoint.disabled";
     const id = newId("msg");
-    const seq = this.store.append({
+    const seq = this.log.append({
       id,
       type,
       edit_id: null,
@@ -376,9 +246,9 @@ export class Endpoints {
     data: { id: string; type: string; timestamp: string; data: unknown }[];
     next_cursor: string | null;
   } | null {
-    const afterSeq = after ? this.store.seqOf(after) : 0;
+    const afterSeq = after ? this.log.seqOf(after) : 0;
     if (afterSeq === null) return null;
-    const rows = this.store.page(afterSeq, type, limit + 1);
+    const rows = this.log.page(afterSeq, type, limit + 1);
     const page = rows.slice(0, limit).map((r) => {
       const body = JSON.parse(r.payload as string) as { type: string; timestamp: string; data: unknown };
       return { id: r.id, type: body.type, timestamp: body.timestamp, data: body.data };
@@ -394,12 +264,13 @@ export class Endpoints {
   }
 
   forgetEdit(editId: string, now: number): void {
-    this.store.forgetEdit(editId, now);
+    this.log.forgetEdit(editId, now);
   }
 
   /** Retention: events (and their delivery rows) older than RETENTION_SECONDS go. */
   sweep(now: number): void {
-    this.store.expire(now - this.#deps.config.retentionSeconds * 1000, now);
+    this.log.expire(now - this.#deps.config.retentionSeconds * 1000);
+    this.store.expireStats(now);
   }
 
   /** The earliest of: a due backlog head, an unreported first attempt to reclaim, the next expiry. */
@@ -408,11 +279,11 @@ export class Endpoints {
       // An endpoint being drained has its head leased; the drain re-arms when it ends.
       ...this.store
         .heads()
-        .filter((h) => !this.#inflight.has(h.endpoint_id))
+        .filter((h) => !this.#backlog.draining(h.endpoint_id))
         .map((h) => h.next_at),
       ((d) => (d === null ? null : d + DIRECT_LEASE_MS + 1))(this.store.oldestDirect()),
       ((t) => (t === null ? null : t + this.#deps.config.retentionSeconds * 1000 + 1))(
-        this.store.oldestEvent(),
+        this.log.oldestEvent(),
       ),
     ].filter((t): t is number => t !== null);
     return times.length > 0 ? Math.min(...times) : null;

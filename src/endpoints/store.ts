@@ -1,16 +1,4 @@
-import { assertFitsRow } from "../lib/limits";
 import { type EndpointRow, type EndpointStatus, hourOf } from "./policy";
-
-/** A row of the client's event log (table `event_log`); `payload` is the webhook body, null once erased. */
-export interface LoggedEvent {
-  seq: number;
-  id: string;
-  type: string;
-  edit_id: string | null;
-  model: string | null;
-  payload: string | null;
-  created_at: number;
-}
 
 /** Where one event stands at one endpoint (table `endpoint_deliveries`). */
 export type EndpointDeliveryState = "direct" | "queued" | "delivered" | "failed";
@@ -23,11 +11,12 @@ export interface EndpointDelivery {
   next_at: number | null;
 }
 
-type Row<T> = T & Record<string, SqlStorageValue>;
+export type Row<T> = T & Record<string, SqlStorageValue>;
 
 /**
- * The client object's endpoints, event log and per-endpoint delivery state over its SQLite
- * (tables in clients/migrations.ts). Reads and writes only; decisions are policy.ts's and delivery.ts's.
+ * The client object's endpoints and where each event stands at each of them, over its SQLite
+ * (tables in clients/migrations.ts; the event log itself is event-log.ts). Reads and writes only;
+ * decisions are policy.ts's, backlog.ts's and service.ts's.
  */
 export class EndpointStore {
   readonly #sql: SqlStorage;
@@ -117,6 +106,11 @@ export class EndpointStore {
       .toArray();
   }
 
+  /** Hourly counts older than the 24 h the success rate reads. */
+  expireStats(now: number): void {
+    this.#sql.exec("DELETE FROM endpoint_stats WHERE hour <= ?", hourOf(now) - 25);
+  }
+
   pending(id: string): number {
     return this.#sql
       .exec<{ n: number }>(
@@ -125,81 +119,6 @@ export class EndpointStore {
         id,
       )
       .one().n;
-  }
-
-  // The event log
-
-  /** Appends an event once (a repeated append of the same id changes nothing); null if it was there. */
-  append(e: Omit<LoggedEvent, "seq">): number | null {
-    if (e.payload !== null) assertFitsRow("event payload", e.payload);
-    const written = this.#sql.exec(
-      `INSERT OR IGNORE INTO event_log (id, type, edit_id, model, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-      e.id,
-      e.type,
-      e.edit_id,
-      e.model,
-      e.payload,
-      e.created_at,
-    ).rowsWritten;
-    return written > 0 ? this.seqOf(e.id) : null;
-  }
-
-  seqOf(eventId: string): number | null {
-    return (
-      this.#sql.exec<{ seq: number }>("SELECT seq FROM event_log WHERE id = ?", eventId).toArray()[0]?.seq ??
-      null
-    );
-  }
-
-  event(seq: number): LoggedEvent | null {
-    return (
-      this.#sql.exec<Row<LoggedEvent>>("SELECT * FROM event_log WHERE seq = ?", seq).toArray()[0] ?? null
-    );
-  }
-
-  /** A page of the log, oldest first, after `afterSeq`; erased events are skipped. */
-  page(afterSeq: number, type: string | undefined, limit: number): LoggedEvent[] {
-    return this.#sql
-      .exec<Row<LoggedEvent>>(
-        `SELECT * FROM event_log WHERE seq > ? AND payload IS NOT NULL AND (? IS NULL OR type = ?)
-         ORDER BY seq LIMIT ?`,
-        afterSeq,
-        type ?? null,
-        type ?? null,
-        limit,
-      )
-      .toArray();
-  }
-
-  /** An erased edit's events keep their place (cursors stay valid) but lose their payload and pending deliveries. */
-  /** Whether an edit was erased: its late reports must not bring its events back. */
-  isForgotten(editId: string): boolean {
-    return this.#sql.exec("SELECT 1 FROM forgotten WHERE edit_id = ?", editId).toArray().length > 0;
-  }
-
-  forgetEdit(editId: string, now: number): void {
-    this.#sql.exec("INSERT OR IGNORE INTO forgotten (edit_id, at) VALUES (?, ?)", editId, now);
-    this.#sql.exec(
-      `DELETE FROM endpoint_deliveries WHERE state IN ('direct', 'queued', 'failed')
-       AND seq IN (SELECT seq FROM event_log WHERE edit_id = ?)`,
-      editId,
-    );
-    this.#sql.exec("UPDATE event_log SET payload = NULL WHERE edit_id = ?", editId);
-  }
-
-  /** Drops events older than `before`, with their delivery rows, and stale hourly counts. */
-  expire(before: number, now: number): void {
-    this.#sql.exec(
-      "DELETE FROM endpoint_deliveries WHERE seq IN (SELECT seq FROM event_log WHERE created_at < ?)",
-      before,
-    );
-    this.#sql.exec("DELETE FROM event_log WHERE created_at < ?", before);
-    this.#sql.exec("DELETE FROM forgotten WHERE at < ?", before);
-    this.#sql.exec("DELETE FROM endpoint_stats WHERE hour <= ?", hourOf(now) - 25);
-  }
-
-  oldestEvent(): number | null {
-    return this.#sql.exec<{ t: number | null }>("SELECT MIN(created_at) AS t FROM event_log").one().t;
   }
 
   // Deliveries to endpoints

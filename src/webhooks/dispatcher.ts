@@ -1,8 +1,7 @@
 import { log } from "../lib/log";
 import { Outbox, type OutboxRow } from "./outbox";
 import { type AttemptOutcome, nextStep } from "./retry";
-import { type AttemptResult, sendWebhook } from "./send";
-import { checkWebhookUrl } from "./url-safety";
+import { type AttemptResult, attemptWebhook } from "./send";
 
 /** An attempt's lease beyond its timeout; a new instance resumes interrupted attempts at once. */
 const LEASE_MARGIN_MS = 30_000;
@@ -100,29 +99,17 @@ export class Dispatcher {
         return null;
       }
       const attempt = this.outbox.begin(row, Date.now() + this.#opts.timeoutMs + LEASE_MARGIN_MS);
-      const blocked = checkWebhookUrl(row.url, { allowPrivate: this.#opts.allowPrivate });
-      const secrets = blocked ? [] : await this.#opts.secrets();
-      let result: AttemptResult;
-      let outcome: AttemptOutcome;
-      if (blocked || secrets.length === 0) {
-        result = {
-          status: 0,
-          error: blocked ? `URL not allowed: ${blocked}` : "the client no longer exists",
-          durationMs: 0,
-          retryAfter: null,
-          response: null,
-        };
-        outcome = { kind: "blocked" };
-      } else {
-        result = await sendWebhook({
-          url: row.url,
-          eventId: row.event_id,
-          body: event.payload,
-          secrets,
-          timeoutMs: this.#opts.timeoutMs,
-        });
-        outcome = nextStep(attempt, result.status, result.retryAfter, this.#opts.scheduleSeconds, Date.now());
-      }
+      const { result, refused } = await attemptWebhook({
+        url: row.url,
+        eventId: row.event_id,
+        body: event.payload,
+        secrets: this.#opts.secrets,
+        allowPrivate: this.#opts.allowPrivate,
+        timeoutMs: this.#opts.timeoutMs,
+      });
+      const outcome: AttemptOutcome = refused
+        ? { kind: "blocked" }
+        : nextStep(attempt, result.status, result.retryAfter, this.#opts.scheduleSeconds, Date.now());
       if (row.endpoint_id) {
         made.push({ row, type: event.type, attempt, result, delivered: outcome.kind === "delivered" });
         return null;

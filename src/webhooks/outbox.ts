@@ -1,6 +1,9 @@
 import { assertFitsRow } from "../lib/limits";
+import { AttemptLog } from "./attempt-log";
 import { type AttemptOutcome, afterAttempt, type RedeliverFlag } from "./retry";
 import type { AttemptResult } from "./send";
+
+export { type AttemptRow, MAX_ATTEMPTS_KEPT, MAX_ERROR_CHARS } from "./attempt-log";
 
 export type DeliveryState = "pending" | "sending" | "delivered" | "gone" | "exhausted" | "blocked";
 
@@ -22,19 +25,6 @@ export interface EventRow {
   created_at: number;
 }
 
-export interface AttemptRow {
-  event_id: string;
-  type: string;
-  url: string;
-  attempt: number;
-  status_code: number | null;
-  error: string | null;
-  duration_ms: number;
-  at: number;
-  next_attempt_at: number | null;
-  response: string | null;
-}
-
 /**
  * An endpoint's row is keyed by its URL with the endpoint named in the fragment: a fragment is
  * never sent (fetch drops it), and webhook URLs have none (they are normalised without), so the
@@ -43,23 +33,19 @@ export interface AttemptRow {
 export const endpointRowUrl = (url: string, endpointId: string) => `${url.split("#")[0]}#${endpointId}`;
 export const shownUrl = (rowUrl: string) => rowUrl.split("#")[0] as string;
 
-/** Attempts kept per (event, URL); older ones are dropped, so no client can grow the log for ever. */
-export const MAX_ATTEMPTS_KEPT = 50;
-/** A stored error is at most this long (receivers choose what goes into it). */
-export const MAX_ERROR_CHARS = 512;
-/** A kept answer is at most 4 KB of bytes read; as characters, never more than that. */
-const MAX_RESPONSE_CHARS = 4096;
-
 /**
  * The durable webhook outbox of one edit: each event once (its id is the `webhook-id` for good),
- * one row per (event, URL) with its schedule, and a log of every attempt.
+ * one row per (event, URL) with its schedule, and the log of its attempts (attempt-log.ts).
  */
 export class Outbox {
   readonly #sql: SqlStorage;
+  /** Every attempt, the last ones per (event, URL): `/deliveries`. */
+  readonly attemptLog: AttemptLog;
 
   /** The tables are the edit object's (edits/migrations.ts); this class only reads and writes them. */
   constructor(sql: SqlStorage) {
     this.#sql = sql;
+    this.attemptLog = new AttemptLog(sql);
   }
 
   /** Adds an event and a pending delivery to each URL, due now. */
@@ -188,7 +174,7 @@ export class Outbox {
       row.event_id,
       row.url,
     );
-    this.log({
+    this.attemptLog.add({
       event_id: row.event_id,
       type,
       url: row.url,
@@ -200,35 +186,6 @@ export class Outbox {
       next_attempt_at: nextAttemptAt === undefined ? next.nextAt : nextAttemptAt,
       response: result.response,
     });
-  }
-
-  /** Adds an attempt to the log (also those a client endpoint's backlog made), keeping the last ones per (event, URL). */
-  log(a: AttemptRow): void {
-    this.#sql.exec(
-      `INSERT INTO attempts (event_id, type, url, attempt, status_code, error, duration_ms, at, next_attempt_at, response)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      a.event_id,
-      a.type,
-      a.url,
-      a.attempt,
-      a.status_code,
-      a.error === null ? null : a.error.slice(0, MAX_ERROR_CHARS),
-      a.duration_ms,
-      a.at,
-      a.next_attempt_at,
-      a.response === null ? null : a.response.slice(0, MAX_RESPONSE_CHARS),
-    );
-    // Only a pair with more attempts than are kept has any to drop.
-    if (a.attempt <= MAX_ATTEMPTS_KEPT) return;
-    this.#sql.exec(
-      `DELETE FROM attempts WHERE event_id = ? AND url = ? AND seq <= (
-         SELECT seq FROM attempts WHERE event_id = ? AND url = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)`,
-      a.event_id,
-      a.url,
-      a.event_id,
-      a.url,
-      MAX_ATTEMPTS_KEPT,
-    );
   }
 
   /**
@@ -276,24 +233,6 @@ export class Outbox {
       row.event_id,
       row.url,
     );
-  }
-
-  /** A page of the attempt log, oldest first, after the attempt `after` (its `seq`). */
-  attemptsPage(limit: number, after = 0): { rows: (AttemptRow & { seq: number })[]; more: boolean } {
-    const rows = this.#sql
-      .exec<AttemptRow & { seq: number } & Record<string, SqlStorageValue>>(
-        "SELECT * FROM attempts WHERE seq > ? ORDER BY seq LIMIT ?",
-        after,
-        limit + 1,
-      )
-      .toArray();
-    return { rows: rows.slice(0, limit), more: rows.length > limit };
-  }
-
-  attempts(): AttemptRow[] {
-    return this.#sql
-      .exec<AttemptRow & Record<string, SqlStorageValue>>("SELECT * FROM attempts ORDER BY seq")
-      .toArray();
   }
 
   rows(): OutboxRow[] {

@@ -1,5 +1,6 @@
 import { USER_AGENT } from "../core/version";
 import { signWebhook } from "./sign";
+import { checkWebhookUrl } from "./url-safety";
 
 export interface AttemptResult {
   status: number;
@@ -12,6 +13,28 @@ export interface AttemptResult {
 
 /** How much of a receiver's answer an attempt keeps: enough to read why it refused. */
 export const RESPONSE_KEPT_BYTES = 4096;
+
+/**
+ * One attempt, checked first: the URL rules again (they may have tightened since the URL was
+ * taken) and a live secret to sign with. `refused`: no request was made.
+ */
+export async function attemptWebhook(args: {
+  url: string;
+  eventId: string;
+  body: string;
+  secrets: () => Promise<string[]>;
+  allowPrivate: boolean;
+  timeoutMs: number;
+}): Promise<{ result: AttemptResult; refused: boolean }> {
+  const blocked = checkWebhookUrl(args.url, { allowPrivate: args.allowPrivate });
+  const secrets = blocked ? [] : await args.secrets();
+  if (blocked || secrets.length === 0) {
+    const error = blocked ? `URL not allowed: ${blocked}` : "the client no longer exists";
+    return { result: { status: 0, error, durationMs: 0, retryAfter: null, response: null }, refused: true };
+  }
+  const { url, eventId, body, timeoutMs } = args;
+  return { result: await sendWebhook({ url, eventId, body, secrets, timeoutMs }), refused: false };
+}
 
 /** One POST of one webhook, signed for this attempt's timestamp; never follows redirects. */
 export async function sendWebhook(args: {
