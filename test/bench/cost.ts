@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Receiver } from "../../tools/local/receiver.ts";
 import { startWranglerDev, type WranglerDev } from "../../tools/local/wrangler-dev.ts";
-import { type RunningSimulator, startSimulator } from "../../tools/simulator/server.ts";
+import type { RunningSimulator } from "../../tools/simulator/server.ts";
+import { benchSimulator, OXEN_KEY } from "./harness.ts";
 
 /**
  * What an edit costs on Cloudflare: the relay built with its bindings counted
@@ -13,7 +14,6 @@ import { type RunningSimulator, startSimulator } from "../../tools/simulator/ser
  * `measureCost()` is the whole measurement; test/bench/cost-main.ts runs it and writes docs/cost.md.
  */
 
-const OXEN_KEY = "sim_cost_key";
 const ADMIN = "cost-bench-admin-token-000000000000000000";
 
 // ---- Prices: Workers Paid list prices, as published on the pages below when this was written.
@@ -304,15 +304,7 @@ async function startRig(log: (s: string) => void): Promise<Rig> {
     throw e;
   }
   log(`built ${bundle}`);
-  const sim = await startSimulator({
-    apiKeys: [OXEN_KEY],
-    queuedMs: 0,
-    processingMs: 0,
-    autoComplete: false,
-    keepAliveMs: 15_000,
-    noiseEveryMs: 0,
-    logLimit: 100,
-  });
+  const { sim } = await benchSimulator();
   const receiver = await new Receiver().listen();
   const persist = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "relay-cost-"));
   let relay: WranglerDev;

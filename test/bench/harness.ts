@@ -44,7 +44,12 @@ export interface Target {
 }
 
 /** The production bundle (minified, as `wrangler deploy` would upload it), built once per run. */
-export async function buildBundle(outdir: string, config = "wrangler.toml"): Promise<string> {
+export async function buildBundle(
+  outdir: string,
+  config = "wrangler.toml",
+  /** e.g. `--minify=false` for a profile that names functions. */
+  extraArgs: string[] = [],
+): Promise<string> {
   await new Promise<void>((resolve, reject) =>
     execFile(
       process.execPath,
@@ -56,6 +61,7 @@ export async function buildBundle(outdir: string, config = "wrangler.toml"): Pro
         outdir,
         "-c",
         config,
+        ...extraArgs,
       ],
       { env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
       (error, _stdout, stderr) =>
@@ -66,7 +72,7 @@ export async function buildBundle(outdir: string, config = "wrangler.toml"): Pro
 }
 
 /** A simulator with no artificial delay, finishing jobs only when told, timestamping each completion. */
-async function benchSimulator(): Promise<{ sim: RunningSimulator; emittedAt: Map<string, number> }> {
+export async function benchSimulator(): Promise<{ sim: RunningSimulator; emittedAt: Map<string, number> }> {
   const emittedAt = new Map<string, number>();
   const sim = await startSimulator({
     apiKeys: [OXEN_KEY],

@@ -1,8 +1,7 @@
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createEdit, startBench } from "./harness.ts";
+import { buildBundle, createEdit, startBench } from "./harness.ts";
 import { pool } from "./stats.ts";
 
 /**
@@ -13,19 +12,8 @@ import { pool } from "./stats.ts";
 const edits = Number(process.argv[2] ?? 500);
 const outdir = mkdtempSync(join(tmpdir(), "relay-profile-"));
 // Not minified, so that the profile names the relay's own functions.
-execFileSync(
-  process.execPath,
-  [
-    join("node_modules", "wrangler", "bin", "wrangler.js"),
-    "deploy",
-    "--dry-run",
-    "--outdir",
-    outdir,
-    "--minify=false",
-  ],
-  { stdio: "ignore", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
-);
-const bench = await startBench({ clients: 8, bundle: join(outdir, "index.js") });
+const bundle = await buildBundle(outdir, "wrangler.toml", ["--minify=false"]);
+const bench = await startBench({ clients: 8, bundle });
 try {
   const targets = (await (await fetch(`http://127.0.0.1:${bench.relay.inspectorPort}/json`)).json()) as {
     webSocketDebuggerUrl: string;
