@@ -431,7 +431,9 @@ describe("edit edges", () => {
       outbox.finish(bAgain, event.type, 2, ok, { kind: "delivered" }, 47_000);
       expect(outbox.rows().find((r) => r.url === b.url)).toMatchObject({ state: "delivered", next_at: null });
 
-      expect(outbox.attemptLog.all().map((x) => [x.url, x.attempt, x.status_code, x.next_attempt_at])).toEqual([
+      expect(
+        outbox.attemptLog.all().map((x) => [x.url, x.attempt, x.status_code, x.next_attempt_at]),
+      ).toEqual([
         ["https://a.example/h", 1, 500, 30_000],
         ["https://a.example/h", 3, 200, null],
         ["https://b.example/h", 1, 200, 46_000],
